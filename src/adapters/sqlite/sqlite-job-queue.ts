@@ -1,0 +1,115 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import type { WakeUp } from '../../core/job.js';
+import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.js';
+import type { SqliteDatabase } from './database.js';
+import { guarded } from './database.js';
+
+export interface SqliteJobQueueOptions {
+  db: SqliteDatabase;
+  clock?: Clock;
+  /**
+   * How often an idle long poll looks for messages sent by other processes. Sends from the
+   * same process wake pollers at once.
+   * @default 100
+   */
+  pollIntervalMs?: number;
+}
+
+interface Handle {
+  id: number;
+  receipt: string;
+}
+
+/** Messages sent in this process wake this process's pollers without waiting for the poll interval. */
+const localSends = new EventEmitter();
+localSends.setMaxListeners(0);
+
+/** JobQueue on a table of the embedded database: visibility timeouts and receipts, like SQS. */
+export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
+  const { db } = options;
+  const clock = options.clock ?? systemClock;
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const insert = db.prepare('INSERT INTO queue_messages (job_id, attempt, visible_at) VALUES (?, ?, ?)');
+  const take = db.prepare(`UPDATE queue_messages SET visible_at = @until, receive_count = receive_count + 1, receipt = @receipt
+    WHERE id IN (SELECT id FROM queue_messages WHERE visible_at <= @now ORDER BY visible_at, id LIMIT @max)
+    RETURNING id, job_id, attempt, receive_count`);
+  const remove = db.prepare('DELETE FROM queue_messages WHERE id = ? AND receipt = ?');
+  const setVisibility = db.prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ? AND receipt = ?');
+  const sendMany = db.transaction((messages: readonly WakeUp[], visibleAt: number) => {
+    for (const m of messages) insert.run(m.jobId, m.attempt, visibleAt);
+  });
+
+  const tryReceive = (max: number, visibilityMs: number): Delivery[] => {
+    const now = clock.now();
+    const receipt = randomUUID();
+    const rows = take.all({ now, until: now + visibilityMs, receipt, max }) as {
+      id: number;
+      job_id: string;
+      attempt: number;
+      receive_count: number;
+    }[];
+    return rows.map((row) => ({
+      jobId: row.job_id,
+      attempt: row.attempt,
+      deliveryId: String(row.id),
+      receiveCount: row.receive_count,
+      handle: { id: row.id, receipt } satisfies Handle,
+    }));
+  };
+
+  const waitForSend = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        localSends.off('send', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      localSends.on('send', done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+
+  return {
+    send: (messages, sendOptions) =>
+      guarded(() => {
+        if (messages.length === 0) return;
+        sendMany.immediate(messages, clock.now() + (sendOptions?.delaySeconds ?? 0) * 1000);
+        if (!sendOptions?.delaySeconds) localSends.emit('send');
+      }),
+
+    async receive({ maxMessages, visibilityTimeoutSeconds, waitTimeSeconds, signal }: ReceiveOptions) {
+      const deadline = Date.now() + waitTimeSeconds * 1000;
+      for (;;) {
+        const deliveries = await guarded(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000));
+        const remaining = deadline - Date.now();
+        if (deliveries.length > 0 || remaining <= 0 || signal?.aborted) return deliveries;
+        await waitForSend(Math.min(pollIntervalMs, remaining), signal);
+      }
+    },
+
+    ack: (delivery) =>
+      guarded(() => {
+        const { id, receipt } = delivery.handle as Handle;
+        remove.run(id, receipt);
+      }),
+
+    extendVisibility: (delivery, seconds) =>
+      guarded(() => {
+        const { id, receipt } = delivery.handle as Handle;
+        setVisibility.run(clock.now() + seconds * 1000, id, receipt);
+      }),
+
+    release: (delivery) =>
+      guarded(() => {
+        const { id, receipt } = delivery.handle as Handle;
+        setVisibility.run(clock.now(), id, receipt);
+        localSends.emit('send');
+      }),
+
+    close: async () => {},
+  };
+}

@@ -1,0 +1,325 @@
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
+import type { Job, JobStatus, LogLine, WakeUp } from '../../core/job.js';
+import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, NewJob } from '../../ports/job-store.js';
+import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
+import type { SqliteDatabase } from './database.js';
+import { guarded } from './database.js';
+
+interface JobRow {
+  id: string;
+  tenant: string;
+  type: string;
+  status: JobStatus;
+  input: string;
+  attempt: number;
+  attempts_charged: number;
+  max_attempts: number;
+  timeout_seconds: number;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  cancel_requested: number;
+  progress_percent: number | null;
+  progress_message: string | null;
+  result: string | null;
+  error: string | null;
+  artifacts: string;
+  request_hash: string | null;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    type: row.type,
+    status: row.status,
+    input: JSON.parse(row.input),
+    attempt: row.attempt,
+    attemptsCharged: row.attempts_charged,
+    maxAttempts: row.max_attempts,
+    timeoutSeconds: row.timeout_seconds,
+    progress: row.progress_percent === null ? null : { percent: row.progress_percent, message: row.progress_message },
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error === null ? null : JSON.parse(row.error),
+    artifacts: JSON.parse(row.artifacts),
+    cancelRequested: row.cancel_requested === 1,
+    workerId: row.worker_id,
+    leaseExpiresAt: row.lease_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    runAt: row.run_at,
+  };
+}
+
+export interface SqliteJobStoreOptions {
+  db: SqliteDatabase;
+  clock?: Clock;
+  /** Close the database handle with the store. @default false */
+  ownsDatabase?: boolean;
+}
+
+/** JobStore on the embedded SQLite database. Every transition writes its log line in the same transaction. */
+export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
+  const { db } = options;
+  const clock = options.clock ?? systemClock;
+  const sql = {
+    insert: db.prepare(`INSERT INTO jobs (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at,
+      created_at, updated_at, woken_at, idempotency_key, request_hash)
+      VALUES (@id, @tenant, @type, 'queued', @input, @maxAttempts, @timeoutSeconds, @runAt, @now, @now, @wokenAt, @key, @hash)`),
+    byId: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    byIdempotency: db.prepare('SELECT * FROM jobs WHERE tenant = ? AND idempotency_key = ?'),
+    log: db.prepare('INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, ?, ?)'),
+    logs: db.prepare('SELECT at, attempt, level, message FROM job_logs WHERE job_id = ? ORDER BY seq'),
+    claim: db.prepare(`UPDATE jobs SET status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
+      lease_expires_at = @lease, worker_id = @workerId, started_at = COALESCE(started_at, @now), updated_at = @now, woken_at = NULL
+      WHERE id = @id AND ((status = 'queued' AND run_at <= @now) OR (status = 'running' AND lease_expires_at <= @now))
+      RETURNING *`),
+    renew: db.prepare(`UPDATE jobs SET lease_expires_at = @lease, updated_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running' RETURNING cancel_requested`),
+    progress: db.prepare(`UPDATE jobs SET progress_percent = @percent, progress_message = @message, updated_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    isCurrent: db.prepare(`SELECT 1 FROM jobs WHERE id = ? AND attempt = ? AND status = 'running'`),
+    complete: db.prepare(`UPDATE jobs SET status = 'succeeded', result = @result, artifacts = @artifacts, error = NULL,
+      progress_percent = 100, lease_expires_at = NULL, finished_at = @now, updated_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    failRetry: db.prepare(`UPDATE jobs SET status = 'queued', error = @error, run_at = @retryAt, woken_at = @retryAt,
+      lease_expires_at = NULL, worker_id = NULL, updated_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    failFinal: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL,
+      finished_at = @now, updated_at = @now WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    release: db.prepare(`UPDATE jobs SET status = 'queued', attempts_charged = MAX(attempts_charged - 1, 0), run_at = @now,
+      woken_at = @now, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    markCancelled: db.prepare(`UPDATE jobs SET status = 'cancelled', lease_expires_at = NULL, finished_at = @now,
+      updated_at = @now WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    cancelQueued: db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = @now, updated_at = @now
+      WHERE id = @id AND status = 'queued'`),
+    cancelRunning: db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @now WHERE id = @id AND status = 'running'`),
+    retry: db.prepare(`UPDATE jobs SET status = 'queued', attempts_charged = 0, cancel_requested = 0, run_at = @now,
+      woken_at = @now, finished_at = NULL, error = NULL, progress_percent = NULL, progress_message = NULL, updated_at = @now
+      WHERE id = @id AND status IN ('failed', 'cancelled')`),
+    dueQueued: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
+      SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
+      ORDER BY run_at LIMIT @limit) RETURNING id, attempt`),
+    dueExpired: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
+      SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
+      ORDER BY lease_expires_at LIMIT @limit) RETURNING id, attempt`),
+    ping: db.prepare('SELECT 1'),
+  };
+
+  const log = (id: string, attempt: number, message: string, level: LogLine['level'] = 'system') =>
+    sql.log.run(id, attempt, clock.now(), level, message);
+
+  /** Runs a fenced update; zero rows changed means the caller lost its lease. */
+  const fenced = (id: string, attempt: number, run: () => { changes: number }, message?: string) =>
+    guarded(() =>
+      db
+        .transaction(() => {
+          if (run().changes === 0) throw new LeaseLostError(id, attempt);
+          if (message) log(id, attempt, message);
+        })
+        .immediate(),
+    );
+
+  const getRow = (id: string, tenant?: string): JobRow | undefined => {
+    const row = sql.byId.get(id) as JobRow | undefined;
+    return row && (tenant === undefined || row.tenant === tenant) ? row : undefined;
+  };
+
+  const requireRow = (id: string, tenant: string): JobRow => {
+    const row = getRow(id, tenant);
+    if (!row) throw new NotFoundError(`job ${id} not found`, 'job_not_found');
+    return row;
+  };
+
+  return {
+    createJob: (job: NewJob) =>
+      guarded(() =>
+        db
+          .transaction((): CreateJobResult => {
+            if (job.idempotency) {
+              const existing = sql.byIdempotency.get(job.tenant, job.idempotency.key) as JobRow | undefined;
+              if (existing) {
+                if (existing.request_hash !== job.idempotency.requestHash) throw new IdempotencyMismatchError(job.idempotency.key);
+                return { job: toJob(existing), created: false };
+              }
+            }
+            const now = clock.now();
+            sql.insert.run({
+              id: job.id,
+              tenant: job.tenant,
+              type: job.type,
+              input: JSON.stringify(job.input),
+              maxAttempts: job.maxAttempts,
+              timeoutSeconds: job.timeoutSeconds,
+              runAt: job.runAt,
+              now,
+              wokenAt: Math.max(now, job.runAt),
+              key: job.idempotency?.key ?? null,
+              hash: job.idempotency?.requestHash ?? null,
+            });
+            sql.log.run(job.id, 0, now, 'system', 'queued');
+            return { job: toJob(sql.byId.get(job.id) as JobRow), created: true };
+          })
+          .immediate(),
+      ),
+
+    getJob: (id, tenant) =>
+      guarded(() => {
+        const row = getRow(id, tenant);
+        return row ? toJob(row) : null;
+      }),
+
+    listJobs: (query: ListJobsQuery) =>
+      guarded((): JobPage => {
+        const where = ['tenant = @tenant'];
+        const params: Record<string, unknown> = { tenant: query.tenant, limit: query.limit + 1 };
+        if (query.status) {
+          where.push('status = @status');
+          params.status = query.status;
+        }
+        if (query.type) {
+          where.push('type = @type');
+          params.type = query.type;
+        }
+        if (query.cursor) {
+          const [createdAt, id] = decodeCursor(query.cursor);
+          where.push('(created_at < @cAt OR (created_at = @cAt AND id < @cId))');
+          params.cAt = createdAt;
+          params.cId = id;
+        }
+        const rows = db
+          .prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
+          .all(params) as JobRow[];
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        const nextCursor = rows.length > query.limit && last ? encodeCursor([last.created_at, last.id]) : null;
+        return { items: page.map(toJob), nextCursor };
+      }),
+
+    claimJob: (id, { workerId, leaseMs }) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            const now = clock.now();
+            const row = sql.claim.get({ id, now, lease: now + leaseMs, workerId }) as JobRow | undefined;
+            if (!row) return null;
+            log(id, row.attempt, `claimed by ${workerId} (attempt ${row.attempt})`);
+            return toJob(row);
+          })
+          .immediate(),
+      ),
+
+    renewLease: (id, attempt, leaseMs) =>
+      guarded(() => {
+        const now = clock.now();
+        const row = sql.renew.get({ id, attempt, now, lease: now + leaseMs }) as { cancel_requested: number } | undefined;
+        if (!row) throw new LeaseLostError(id, attempt);
+        return { cancelRequested: row.cancel_requested === 1 };
+      }),
+
+    recordProgress: (id, attempt, progress) =>
+      guarded(() => {
+        const changes = sql.progress.run({ id, attempt, now: clock.now(), ...progress }).changes;
+        if (changes === 0) throw new LeaseLostError(id, attempt);
+      }),
+
+    appendLog: (id, attempt, message) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            if (!sql.isCurrent.get(id, attempt)) throw new LeaseLostError(id, attempt);
+            log(id, attempt, message, 'info');
+          })
+          .immediate(),
+      ),
+
+    getLogs: (id) => guarded(() => sql.logs.all(id) as LogLine[]),
+
+    completeJob: (id, attempt, { result, artifacts }) =>
+      fenced(
+        id,
+        attempt,
+        () =>
+          sql.complete.run({
+            id,
+            attempt,
+            now: clock.now(),
+            result: JSON.stringify(result ?? null),
+            artifacts: JSON.stringify(artifacts),
+          }),
+        'succeeded',
+      ),
+
+    failJob: (id, attempt, { error, retryAt }) =>
+      retryAt === null
+        ? fenced(id, attempt, () => sql.failFinal.run({ id, attempt, now: clock.now(), error: JSON.stringify(error) }), `failed: ${error.message}`)
+        : fenced(
+            id,
+            attempt,
+            () => sql.failRetry.run({ id, attempt, now: clock.now(), retryAt, error: JSON.stringify(error) }),
+            `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
+          ),
+
+    releaseJob: (id, attempt) =>
+      fenced(id, attempt, () => sql.release.run({ id, attempt, now: clock.now() }), 'handed back (worker shutting down)'),
+
+    markCancelled: (id, attempt) =>
+      fenced(id, attempt, () => sql.markCancelled.run({ id, attempt, now: clock.now() }), 'cancelled'),
+
+    cancelJob: (id, tenant) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            const row = requireRow(id, tenant);
+            const now = clock.now();
+            if (sql.cancelQueued.run({ id, now }).changes === 1) log(id, row.attempt, 'cancelled');
+            else if (sql.cancelRunning.run({ id, now }).changes === 1) log(id, row.attempt, 'cancel requested');
+            else throw new ConflictError(`job ${id} is already ${row.status} and cannot be cancelled`, 'job_finished');
+            return toJob(sql.byId.get(id) as JobRow);
+          })
+          .immediate(),
+      ),
+
+    retryJob: (id, tenant) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            const row = requireRow(id, tenant);
+            if (sql.retry.run({ id, now: clock.now() }).changes === 0) {
+              throw new ConflictError(`job ${id} is ${row.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
+            }
+            log(id, row.attempt, 'retry requested');
+            return toJob(sql.byId.get(id) as JobRow);
+          })
+          .immediate(),
+      ),
+
+    takeDue: ({ limit, wakeIdleMs }) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            const now = clock.now();
+            const params = { now, idleBefore: now - wakeIdleMs, limit };
+            const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number }[];
+            return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt }));
+          })
+          .immediate(),
+      ),
+
+    ping: () => guarded(() => void sql.ping.get()),
+
+    close: () =>
+      guarded(() => {
+        if (options.ownsDatabase && db.open) db.close();
+      }),
+  };
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { JobStatus } from '../core/job.js';
+import { findUploadRefs } from '../core/upload-ref.js';
+import { artifactKeys } from '../ports/artifact-store.js';
+import type { AuthVariables } from './auth.js';
+import type { ApiDeps } from './context.js';
+import { validationErrorFromZod } from './problem.js';
+import { canonicalJson, toJobResource } from './resources.js';
+import { JobIdParam, JobList, JobResource, ListQuery, LogList, Problem, SubmitJob } from './schemas.js';
+
+type App = OpenAPIHono<{ Variables: AuthVariables }>;
+
+const problems = {
+  400: { description: 'Invalid input', content: { 'application/problem+json': { schema: Problem } } },
+  401: { description: 'Missing or invalid API key', content: { 'application/problem+json': { schema: Problem } } },
+  404: { description: 'No such job for this tenant', content: { 'application/problem+json': { schema: Problem } } },
+  503: { description: 'Store unavailable; retry after Retry-After seconds', content: { 'application/problem+json': { schema: Problem } } },
+};
+const jobJson = { content: { 'application/json': { schema: JobResource } } };
+const security = [{ bearer: [] }];
+
+const submitRoute = createRoute({
+  method: 'post',
+  path: '/v1/jobs',
+  summary: 'Submit a job',
+  security,
+  request: {
+    body: { content: { 'application/json': { schema: SubmitJob } }, required: true },
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+  },
+  responses: {
+    202: { description: 'Accepted: the job is durably stored', ...jobJson },
+    200: { description: 'Idempotent replay: the job created earlier with this Idempotency-Key', ...jobJson },
+    ...problems,
+    409: { description: 'Conflict', content: { 'application/problem+json': { schema: Problem } } },
+    413: { description: 'Body too large', content: { 'application/problem+json': { schema: Problem } } },
+    415: { description: 'Not application/json', content: { 'application/problem+json': { schema: Problem } } },
+    422: { description: 'Idempotency-Key reused with another body', content: { 'application/problem+json': { schema: Problem } } },
+  },
+});
+
+export function registerJobRoutes(app: App, deps: ApiDeps): void {
+  app.openapi(submitRoute, async (c) => {
+    const body = c.req.valid('json');
+    const tenant = c.get('tenant');
+    const definition = deps.registry.get(body.type);
+    if (!definition) {
+      const known = [...deps.registry.keys()].join(', ');
+      throw new ValidationError('type', `type: unknown job type '${body.type}' (known types: ${known})`, 'unknown_job_type');
+    }
+    if (body.delaySeconds !== undefined && body.runAt !== undefined) {
+      throw new ValidationError('runAt', 'runAt: give either delaySeconds or runAt, not both');
+    }
+    const parsed = definition.input.safeParse(body.input ?? {});
+    if (!parsed.success) throw validationErrorFromZod(parsed.error as never, 'input');
+    for (const ref of findUploadRefs(parsed.data)) {
+      if (!(await deps.artifacts.head(artifactKeys.upload(tenant, ref.uploadId)))) {
+        throw new ValidationError(ref.path, `${ref.path}: no upload '${ref.uploadId}' (send the file to POST /v1/uploads first)`, 'upload_not_found');
+      }
+    }
+    const now = deps.clock.now();
+    const runAt = body.runAt !== undefined ? Date.parse(body.runAt) : now + (body.delaySeconds ?? 0) * 1000;
+    const key = c.req.valid('header')['idempotency-key'];
+    const { job, created } = await deps.store.createJob({
+      id: newId('job', now),
+      tenant,
+      type: body.type,
+      input: parsed.data,
+      maxAttempts: body.maxAttempts ?? definition.maxAttempts,
+      timeoutSeconds: body.timeoutSeconds ?? definition.timeoutSeconds,
+      runAt,
+      ...(key ? { idempotency: { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') } } : {}),
+    });
+    if (created) {
+      // The job is durable already; a lost wake-up is re-sent by the reconciler.
+      const delaySeconds = Math.max(0, Math.ceil((runAt - now) / 1000));
+      await deps.queue.send([{ jobId: job.id, attempt: 0 }], delaySeconds > 0 ? { delaySeconds } : undefined).catch((error: unknown) => {
+        deps.logger.warn('wake-up not sent; the reconciler will send it', { jobId: job.id, error: String(error) });
+      });
+    }
+    c.header('location', `/v1/jobs/${job.id}`);
+    return c.json(toJobResource(job) as never, created ? 202 : 200);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs',
+      summary: 'List jobs, newest first',
+      security,
+      request: { query: ListQuery },
+      responses: { 200: { description: 'A page of jobs', content: { 'application/json': { schema: JobList } } }, ...problems },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const page = await deps.store.listJobs({
+        tenant: c.get('tenant'),
+        limit: query.limit,
+        ...(query.status ? { status: query.status as JobStatus } : {}),
+        ...(query.type ? { type: query.type } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+      return c.json({ items: page.items.map(toJobResource), nextCursor: page.nextCursor } as never, 200);
+    },
+  );
+
+  const findJob = async (id: string, tenant: string) => {
+    const job = await deps.store.getJob(id, tenant);
+    if (!job) throw new NotFoundError(`job '${id}' not found`, 'job_not_found');
+    return job;
+  };
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/jobs/{id}', summary: 'Get a job', security, request: { params: JobIdParam }, responses: { 200: { description: 'The job', ...jobJson }, ...problems } }),
+    async (c) => c.json(toJobResource(await findJob(c.req.valid('param').id, c.get('tenant'))) as never, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/logs',
+      summary: "A job's log: transitions (level system) and handler lines (level info)",
+      security,
+      request: { params: JobIdParam },
+      responses: { 200: { description: 'Log lines, oldest first', content: { 'application/json': { schema: LogList } } }, ...problems },
+    }),
+    async (c) => {
+      const job = await findJob(c.req.valid('param').id, c.get('tenant'));
+      const lines = await deps.store.getLogs(job.id);
+      return c.json({ items: lines.map((l) => ({ ...l, at: new Date(l.at).toISOString() })) } as never, 200);
+    },
+  );
+
+  for (const action of ['cancel', 'retry'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/v1/jobs/{id}/${action}`,
+        summary:
+          action === 'cancel'
+            ? 'Cancel a job: queued jobs at once, running jobs through their abort signal'
+            : 'Retry a failed or cancelled job with a fresh attempt budget',
+        security,
+        request: { params: JobIdParam },
+        responses: {
+          200: { description: 'The job after the request', ...jobJson },
+          ...problems,
+          409: { description: 'Not allowed in the current status', content: { 'application/problem+json': { schema: Problem } } },
+        },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const tenant = c.get('tenant');
+        const job = action === 'cancel' ? await deps.store.cancelJob(id, tenant) : await deps.store.retryJob(id, tenant);
+        if (action === 'retry') {
+          await deps.queue.send([{ jobId: job.id, attempt: job.attempt }]).catch((error: unknown) => {
+            deps.logger.warn('wake-up not sent; the reconciler will send it', { jobId: job.id, error: String(error) });
+          });
+        }
+        return c.json(toJobResource(job) as never, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/artifacts/{name}',
+      summary: 'Download an artifact',
+      security,
+      request: { params: JobIdParam.extend({ name: z.string().openapi({ param: { name: 'name', in: 'path' } }) }) },
+      responses: { 200: { description: 'The file, streamed', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems },
+    }),
+    async (c) => {
+      const { id, name } = c.req.valid('param');
+      const job = await findJob(id, c.get('tenant'));
+      const artifact = job.artifacts.find((a) => a.name === name);
+      const found = artifact ? await deps.artifacts.get(artifact.key) : null;
+      if (!found) throw new NotFoundError(`job '${id}' has no artifact '${name}'`, 'artifact_not_found');
+      return new Response(Readable.toWeb(found.body) as ReadableStream, {
+        status: 200,
+        headers: {
+          'content-type': found.info.contentType,
+          'content-length': String(found.info.bytes),
+          'content-disposition': `attachment; filename="${name}"`,
+          etag: `"${found.info.sha256}"`,
+        },
+      }) as never;
+    },
+  );
+}
+

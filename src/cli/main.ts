@@ -1,0 +1,81 @@
+import { Command, CommanderError } from 'commander';
+import { issueApiKey } from '../api/auth.js';
+import { ApiError } from '../client/client.js';
+import { ConfigError } from '../config/config.js';
+import { openBackends } from '../config/compose.js';
+import { registerClientCommands } from './client-commands.js';
+import { configFromCommand, runServer, withConfigFlags } from './server-commands.js';
+
+const program = new Command('jobshift')
+  .description('Asynchronous jobs: an HTTP API, workers, and a CLI. Embedded by default (SQLite + local files).')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+withConfigFlags(program.command('dev'))
+  .description('run the API, a worker and the reconciler in one process (creates a dev API key on first start)')
+  .action((_opts, command: Command) => runServer(command, { api: true, worker: true, reconciler: true }, 'dev'));
+
+withConfigFlags(program.command('api'))
+  .description('run the HTTP API (and the reconciler)')
+  .option('--no-reconciler', 'do not run the reconciler in this process')
+  .action((opts, command: Command) => runServer(command, { api: true, worker: false, reconciler: opts.reconciler !== false }, 'api'));
+
+withConfigFlags(program.command('worker'))
+  .description('run a worker: claims jobs and runs their handlers (--concurrency at once)')
+  .option('--no-reconciler', 'do not run the reconciler in this process')
+  .action((opts, command: Command) => runServer(command, { api: false, worker: true, reconciler: opts.reconciler !== false }, 'worker'));
+
+registerClientCommands(program);
+
+const keys = program.command('keys').description('manage API keys (works on the data directory / store directly)');
+const adminAction =
+  (run: (backends: ReturnType<typeof openBackends>, opts: Record<string, string | undefined>, ...args: string[]) => Promise<void>) =>
+  async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const backends = openBackends(configFromCommand(command));
+    try {
+      await run(backends, command.opts(), ...(args.slice(0, -2) as string[]));
+    } finally {
+      await backends.close();
+    }
+  };
+withConfigFlags(keys.command('create'))
+  .description('create a key for a tenant; the key is printed once')
+  .requiredOption('--tenant <tenant>', 'tenant the key belongs to')
+  .option('--name <name>', 'a label for the key')
+  .action(
+    adminAction(async (backends, opts) => {
+      const { key, record } = await issueApiKey(backends.keys, opts.tenant ?? '', opts.name ?? null);
+      process.stdout.write(`${key}\n`);
+      process.stderr.write(`created ${record.id} for tenant ${record.tenant}; store the key now, it is not shown again\n`);
+    }),
+  );
+withConfigFlags(keys.command('list'))
+  .description('list keys (ids and tenants, never the secrets)')
+  .option('--tenant <tenant>', 'only this tenant')
+  .action(
+    adminAction(async (backends, opts) => {
+      for (const k of await backends.keys.listApiKeys(opts.tenant)) {
+        const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
+        process.stdout.write(`${k.id}  ${k.tenant}  ${k.name ?? ''}  ${new Date(k.createdAt).toISOString()}  ${state}\n`);
+      }
+    }),
+  );
+withConfigFlags(keys.command('revoke <id>'))
+  .description('revoke a key by id')
+  .action(
+    adminAction(async (backends, _opts, id) => {
+      if (!(await backends.keys.revokeApiKey(id ?? ''))) throw new Error(`no API key with id '${id}'`);
+      process.stdout.write(`revoked ${id}\n`);
+    }),
+  );
+
+program.exitOverride();
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const message = error instanceof ConfigError || error instanceof ApiError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`jobshift: ${message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { serve } from '@hono/node-server';
+import { createApp } from '../api/app.js';
+import { systemClock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { startPoller } from '../worker/poller.js';
+import { processJob } from '../worker/process-job.js';
+import { startReconciler } from '../worker/reconciler.js';
+import type { Config } from './config.js';
+import type { Backends } from './compose.js';
+import { createHandlerExecutor, openBackends } from './compose.js';
+import { loadRegistry } from './load-jobs.js';
+
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+  reconciler: boolean;
+}
+
+export interface RunningJobshift {
+  backends: Backends;
+  /** The API's base URL when the api role runs. */
+  url: string | null;
+  workerId: string;
+  /** Graceful stop: stop claiming at once, finish or hand back in-flight jobs within the drain budget. */
+  stop(): Promise<void>;
+}
+
+/** Starts the roles a command asked for, all sharing one composition of adapters. */
+export async function startJobshift(config: Config, roles: Roles, logger: Logger): Promise<RunningJobshift> {
+  const registry = await loadRegistry(config.jobsModule);
+  const backends = openBackends(config);
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  let draining = false;
+  let server: Server | undefined;
+  let url: string | null = null;
+
+  if (roles.api) {
+    const app = createApp({
+      ...backends,
+      registry,
+      clock: systemClock,
+      logger,
+      maxUploadBytes: config.maxUploadBytes,
+      maxJsonBodyBytes: config.maxJsonBodyBytes,
+      isDraining: () => draining,
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;
+      s.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info(`API listening on ${url}`, { url });
+  }
+
+  const shutdown = new AbortController();
+  const executor = roles.worker ? createHandlerExecutor(config, logger) : undefined;
+  const poller = executor
+    ? startPoller({
+        queue: backends.queue,
+        concurrency: config.concurrency,
+        visibilityTimeoutSeconds: Math.ceil(config.leaseSeconds),
+        logger,
+        process: (delivery) =>
+          processJob(delivery, {
+            ...backends,
+            executor,
+            registry,
+            clock: systemClock,
+            logger,
+            workerId,
+            leaseMs: config.leaseSeconds * 1000,
+            heartbeatMs: config.heartbeatSeconds * 1000,
+            shutdown: shutdown.signal,
+          }),
+      })
+    : undefined;
+  if (poller) logger.info('worker started', { workerId, concurrency: config.concurrency, types: [...registry.keys()] });
+
+  const reconciler = roles.reconciler
+    ? startReconciler({
+        store: backends.store,
+        queue: backends.queue,
+        intervalMs: config.reconcileIntervalSeconds * 1000,
+        wakeIdleMs: config.wakeIdleSeconds * 1000,
+        logger,
+      })
+    : undefined;
+
+  return {
+    backends,
+    url,
+    workerId,
+    async stop() {
+      draining = true;
+      const drainMs = config.drainSeconds * 1000;
+      const handBackMs = Math.min(5000, drainMs * 0.2);
+      const started = Date.now();
+      await poller?.stopReceiving();
+      logger.info('stopped claiming; draining', { inFlight: poller?.inFlight ?? 0, drainSeconds: config.drainSeconds });
+      const closed = server ? closeServer(server, drainMs) : Promise.resolve();
+      if (poller && !(await poller.waitForIdle(drainMs - handBackMs - (Date.now() - started)))) {
+        logger.warn('drain budget nearly spent; handing back jobs still running', { inFlight: poller.inFlight });
+        shutdown.abort();
+        await poller.waitForIdle(handBackMs);
+      }
+      await closed;
+      await reconciler?.stop();
+      await executor?.close();
+      await backends.close();
+      logger.info('stopped');
+    },
+  };
+}
+
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,104 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../core/logger.js';
+import type { Delivery, JobQueue } from '../ports/job-queue.js';
+
+export interface PollerOptions {
+  queue: JobQueue;
+  concurrency: number;
+  visibilityTimeoutSeconds: number;
+  /** Long-poll wait per receive call. @default 1 */
+  waitTimeSeconds?: number;
+  process(delivery: Delivery): Promise<unknown>;
+  logger: Logger;
+}
+
+export interface Poller {
+  readonly inFlight: number;
+  /** Stop receiving at once; resolves when the receive loop has exited. */
+  stopReceiving(): Promise<void>;
+  /** Resolves when every job in flight has finished, or after `timeoutMs` (false then). */
+  waitForIdle(timeoutMs: number): Promise<boolean>;
+}
+
+/**
+ * The container runtime's message source: keeps up to `concurrency` jobs in flight, receiving
+ * only as many messages as there are free slots so nothing sits invisible in a local buffer.
+ */
+export function startPoller(options: PollerOptions): Poller {
+  const stopping = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  let slotFreed: (() => void) | undefined;
+
+  const track = (delivery: Delivery) => {
+    const run = options
+      .process(delivery)
+      .catch((error: unknown) => {
+        options.logger.error('processing failed; the message will be redelivered', {
+          jobId: delivery.jobId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        inFlight.delete(run);
+        slotFreed?.();
+      });
+    inFlight.add(run);
+  };
+
+  const loop = async () => {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      const free = options.concurrency - inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          slotFreed = resolve;
+          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        slotFreed = undefined;
+        continue;
+      }
+      let deliveries: Delivery[];
+      try {
+        deliveries = await options.queue.receive({
+          maxMessages: Math.min(free, 10),
+          visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+          waitTimeSeconds: options.waitTimeSeconds ?? 1,
+          signal: stopping.signal,
+        });
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        const delayMs = Math.min(10_000, 200 * 2 ** failures);
+        options.logger.warn('receive failed; backing off', { delayMs, error: error instanceof Error ? error.message : String(error) });
+        await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
+        continue;
+      }
+      for (const delivery of deliveries) {
+        if (stopping.signal.aborted) await options.queue.release(delivery).catch(() => {});
+        else track(delivery);
+      }
+    }
+  };
+  const done = loop();
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    async stopReceiving() {
+      stopping.abort();
+      await done;
+    },
+    async waitForIdle(timeoutMs) {
+      if (inFlight.size === 0) return true;
+      const all = Promise.all([...inFlight]).then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+      });
+      const idle = await Promise.race([all, timeout]);
+      clearTimeout(timer);
+      return idle;
+    },
+  };
+}
