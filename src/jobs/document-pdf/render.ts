@@ -77,6 +77,7 @@ function renderList(doc: Doc, list: Tokens.List, depth: number) {
     const marker = list.ordered ? `${start + index}.` : '•';
     const y = doc.y;
     doc.font(fonts.regular).fontSize(11).text(marker, indent - 14, y, { width: 14, lineBreak: false });
+    doc.x = indent;
     doc.y = y;
     for (const child of item.tokens) {
       if (child.type === 'list') renderList(doc, child as Tokens.List, depth + 1);

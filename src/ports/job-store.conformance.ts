@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { JobStore, NewJob } from './job-store.js';
+
+export interface StoreHarness {
+  store: JobStore;
+  /** Moves the store's notion of "now" forward. */
+  advance(ms: number): Promise<void>;
+  now(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The behaviour every JobStore adapter must have. Each test gets a fresh harness (its own
+ * database or namespace) so a failing test leaves its state for inspection.
+ */
+export function runJobStoreConformance(name: string, createHarness: () => Promise<StoreHarness>): void {
+  const newJob = (h: StoreHarness, overrides: Partial<NewJob> = {}): NewJob => ({
+    id: newId('job', h.now()),
+    tenant: 't1',
+    type: 'test.echo',
+    input: { n: 1 },
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    runAt: h.now(),
+    ...overrides,
+  });
+  const withHarness = (fn: (h: StoreHarness) => Promise<void>) => async () => {
+    const h = await createHarness();
+    try {
+      await fn(h);
+    } finally {
+      await h.close();
+    }
+  };
+  const claim = (h: StoreHarness, id: string, workerId = 'w1') => h.store.claimJob(id, { workerId, leaseMs: 1000 });
+
+  describe(`JobStore conformance: ${name}`, () => {
+    it('creates a durable queued job, scoped to its tenant', withHarness(async (h) => {
+      const { job, created } = await h.store.createJob(newJob(h));
+      expect(created).toBe(true);
+      expect(job).toMatchObject({ status: 'queued', attempt: 0, attemptsCharged: 0, input: { n: 1 }, artifacts: [], result: null });
+      expect((await h.store.getJob(job.id))?.id).toBe(job.id);
+      expect((await h.store.getJob(job.id, 't1'))?.id).toBe(job.id);
+      expect(await h.store.getJob(job.id, 't2')).toBeNull();
+      expect(await h.store.getJob('job_missing')).toBeNull();
+    }));
+
+    it('returns the original job for a repeated idempotency key and rejects a different body', withHarness(async (h) => {
+      const first = await h.store.createJob(newJob(h, { idempotency: { key: 'k1', requestHash: 'h1' } }));
+      const again = await h.store.createJob(newJob(h, { idempotency: { key: 'k1', requestHash: 'h1' } }));
+      expect(again).toMatchObject({ created: false, job: { id: first.job.id } });
+      await expect(h.store.createJob(newJob(h, { idempotency: { key: 'k1', requestHash: 'h2' } }))).rejects.toBeInstanceOf(IdempotencyMismatchError);
+      const otherTenant = await h.store.createJob(newJob(h, { tenant: 't2', idempotency: { key: 'k1', requestHash: 'h2' } }));
+      expect(otherTenant.created).toBe(true);
+    }));
+
+    it('claims once per lease and fences the stale attempt after expiry', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h));
+      const first = await claim(h, job.id, 'w1');
+      expect(first).toMatchObject({ status: 'running', attempt: 1, attemptsCharged: 1, workerId: 'w1' });
+      expect(await claim(h, job.id, 'w2')).toBeNull();
+      await h.advance(1500);
+      const second = await claim(h, job.id, 'w2');
+      expect(second).toMatchObject({ attempt: 2, attemptsCharged: 2, workerId: 'w2' });
+      await expect(h.store.renewLease(job.id, 1, 1000)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(h.store.recordProgress(job.id, 1, { percent: 5, message: null })).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(h.store.appendLog(job.id, 1, 'stale')).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(h.store.completeJob(job.id, 1, { result: 1, artifacts: [] })).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(h.store.failJob(job.id, 1, { error: { code: 'x', message: 'x' }, retryAt: null })).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(h.store.releaseJob(job.id, 1)).rejects.toBeInstanceOf(LeaseLostError);
+      await h.store.completeJob(job.id, 2, { result: { ok: true }, artifacts: [] });
+      expect(await h.store.getJob(job.id)).toMatchObject({ status: 'succeeded', result: { ok: true } });
+    }));
+
+    it('keeps a lease alive with renewals and reports progress and logs', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h));
+      await claim(h, job.id);
+      await h.advance(800);
+      expect(await h.store.renewLease(job.id, 1, 1000)).toEqual({ cancelRequested: false });
+      await h.advance(800);
+      expect(await claim(h, job.id, 'w2')).toBeNull();
+      await h.store.recordProgress(job.id, 1, { percent: 42, message: 'half' });
+      await h.store.appendLog(job.id, 1, 'hello from the handler');
+      expect((await h.store.getJob(job.id))?.progress).toEqual({ percent: 42, message: 'half' });
+      const logs = await h.store.getLogs(job.id);
+      expect(logs.map((l) => l.message)).toEqual(['queued', 'claimed by w1 (attempt 1)', 'hello from the handler']);
+      expect(logs[2]).toMatchObject({ attempt: 1, level: 'info' });
+    }));
+
+    it('does not claim a job before it is due', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h, { runAt: h.now() + 5000 }));
+      expect(await claim(h, job.id)).toBeNull();
+      await h.advance(5000);
+      expect(await claim(h, job.id)).toMatchObject({ attempt: 1 });
+    }));
+
+    it('completes exactly once with result and artifacts', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h));
+      await claim(h, job.id);
+      const artifacts = [{ name: 'a.txt', key: 'jobs/t1/x/1/a.txt', bytes: 3, contentType: 'text/plain', sha256: 'abc' }];
+      await h.store.completeJob(job.id, 1, { result: { n: 2 }, artifacts });
+      await expect(h.store.completeJob(job.id, 1, { result: { n: 3 }, artifacts: [] })).rejects.toBeInstanceOf(LeaseLostError);
+      const done = await h.store.getJob(job.id);
+      expect(done).toMatchObject({ status: 'succeeded', result: { n: 2 }, artifacts });
+      expect(done?.finishedAt).not.toBeNull();
+      expect(await claim(h, job.id)).toBeNull();
+      expect((await h.store.getLogs(job.id)).filter((l) => l.message === 'succeeded')).toHaveLength(1);
+    }));
+
+    it('schedules a retry at retryAt, and fails terminally when told', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h));
+      await claim(h, job.id);
+      await h.store.failJob(job.id, 1, { error: { code: 'boom', message: 'boom' }, retryAt: h.now() + 2000 });
+      expect(await h.store.getJob(job.id)).toMatchObject({ status: 'queued', error: { code: 'boom', message: 'boom' } });
+      expect(await claim(h, job.id)).toBeNull();
+      await h.advance(2000);
+      await claim(h, job.id);
+      await h.store.failJob(job.id, 2, { error: { code: 'boom', message: 'final' }, retryAt: null });
+      expect(await h.store.getJob(job.id)).toMatchObject({ status: 'failed', error: { message: 'final' }, attempt: 2 });
+      expect(await claim(h, job.id)).toBeNull();
+    }));
+
+    it('hands a job back without charging the attempt', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h));
+      await claim(h, job.id);
+      await h.store.releaseJob(job.id, 1);
+      expect(await h.store.getJob(job.id)).toMatchObject({ status: 'queued', attemptsCharged: 0, attempt: 1 });
+      expect(await claim(h, job.id, 'w2')).toMatchObject({ attempt: 2, attemptsCharged: 1 });
+    }));
+
+    it('cancels queued jobs at once and running jobs by request', withHarness(async (h) => {
+      const { job: queued } = await h.store.createJob(newJob(h));
+      expect(await h.store.cancelJob(queued.id, 't1')).toMatchObject({ status: 'cancelled' });
+      expect(await claim(h, queued.id)).toBeNull();
+      await expect(h.store.cancelJob(queued.id, 't1')).rejects.toBeInstanceOf(ConflictError);
+      await expect(h.store.cancelJob(queued.id, 't2')).rejects.toBeInstanceOf(NotFoundError);
+
+      const { job: running } = await h.store.createJob(newJob(h));
+      await claim(h, running.id);
+      expect(await h.store.cancelJob(running.id, 't1')).toMatchObject({ status: 'running', cancelRequested: true });
+      expect(await h.store.renewLease(running.id, 1, 1000)).toEqual({ cancelRequested: true });
+      await h.store.markCancelled(running.id, 1);
+      expect(await h.store.getJob(running.id)).toMatchObject({ status: 'cancelled' });
+    }));
+
+    it('retries failed and cancelled jobs with a fresh budget, and nothing else', withHarness(async (h) => {
+      const { job } = await h.store.createJob(newJob(h, { maxAttempts: 1 }));
+      await expect(h.store.retryJob(job.id, 't1')).rejects.toBeInstanceOf(ConflictError);
+      await claim(h, job.id);
+      await h.store.failJob(job.id, 1, { error: { code: 'x', message: 'x' }, retryAt: null });
+      await expect(h.store.retryJob(job.id, 't2')).rejects.toBeInstanceOf(NotFoundError);
+      expect(await h.store.retryJob(job.id, 't1')).toMatchObject({ status: 'queued', attemptsCharged: 0, error: null });
+      expect(await claim(h, job.id)).toMatchObject({ attempt: 2, attemptsCharged: 1 });
+    }));
+
+    it('lists a tenant\'s jobs newest first with cursor pagination and filters', withHarness(async (h) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push((await h.store.createJob(newJob(h, { type: i % 2 ? 'test.odd' : 'test.even' }))).job.id);
+        await h.advance(10);
+      }
+      await h.store.createJob(newJob(h, { tenant: 't2' }));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await h.store.listJobs({ tenant: 't1', limit: 2, ...(cursor ? { cursor } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((j) => j.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+      const odd = await h.store.listJobs({ tenant: 't1', limit: 10, type: 'test.odd' });
+      expect(odd.items.map((j) => j.id)).toEqual([ids[3], ids[1]]);
+      await h.store.cancelJob(ids[0] as string, 't1');
+      const cancelled = await h.store.listJobs({ tenant: 't1', limit: 10, status: 'cancelled' });
+      expect(cancelled.items.map((j) => j.id)).toEqual([ids[0]]);
+    }));
+
+    it('hands out due jobs and expired leases for wake-up, once per idle period', withHarness(async (h) => {
+      const { job: fresh } = await h.store.createJob(newJob(h));
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([]);
+      await h.advance(5000);
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 0 }]);
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([]);
+      await claim(h, fresh.id);
+      await h.advance(1000);
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 1 }]);
+    }));
+  });
+}
