@@ -47,9 +47,12 @@ async function ensureDevApiKey(config: Config, keys: ApiKeyStore): Promise<{ key
 export async function runServer(command: Command, roles: Roles, name: string): Promise<void> {
   const config = configFromCommand(command);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name });
-  const running = await startJobshift(config, roles, logger);
-  if (name === 'dev') {
-    const { key, created } = await ensureDevApiKey(config, running.backends.keys);
+  let devKey: { key: string; created: boolean } | undefined;
+  const running = await startJobshift(config, roles, logger, async (backends) => {
+    if (name === 'dev') devKey = await ensureDevApiKey(config, backends.keys);
+  });
+  if (devKey) {
+    const { key, created } = devKey;
     const keyLine = created ? `${key}   (saved to ${devKeyPath(config.dataDir)}; shown once)` : `in ${devKeyPath(config.dataDir)}`;
     process.stdout.write(
       [

@@ -30,9 +30,16 @@ export interface RunningJobshift {
 }
 
 /** Starts the roles a command asked for, all sharing one composition of adapters. */
-export async function startJobshift(config: Config, roles: Roles, logger: Logger): Promise<RunningJobshift> {
+export async function startJobshift(
+  config: Config,
+  roles: Roles,
+  logger: Logger,
+  /** Runs before anything listens or claims (e.g. creating the dev key). */
+  prepare?: (backends: Backends) => Promise<void>,
+): Promise<RunningJobshift> {
   const registry = await loadRegistry(config.jobsModule);
   const backends = openBackends(config);
+  await prepare?.(backends);
   const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   let draining = false;
   let server: Server | undefined;

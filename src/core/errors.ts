@@ -79,6 +79,8 @@ export class UnsupportedMediaTypeError extends JobshiftError {
  * The job fails at once instead of using its remaining attempts.
  */
 export class NonRetryableError extends JobshiftError {
+  /** Read structurally too, so an error from another copy of the package is still recognised. */
+  readonly retryable = false;
   constructor(message: string, code = 'non_retryable') {
     super(code, message);
   }

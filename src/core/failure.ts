@@ -32,7 +32,6 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
     return { code: 'invalid_input', message: `${path}: ${issue?.message ?? 'invalid'}`, retryable: false };
   }
   if (error instanceof NonRetryableError) return { code: error.code, message: error.message, retryable: false };
-  if (error instanceof JobshiftError) return { code: error.code, message: error.message, retryable: true };
   const serialized = error as { retryable?: unknown; code?: unknown; message?: unknown } | null;
   if (serialized && typeof serialized === 'object' && typeof serialized.retryable === 'boolean') {
     return {
@@ -41,6 +40,7 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
       retryable: serialized.retryable,
     };
   }
+  if (error instanceof JobshiftError) return { code: error.code, message: error.message, retryable: true };
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'handler_error', message: message || 'handler failed', retryable: true };
 }

@@ -17,6 +17,7 @@ export interface ReceiveOptions {
 
 /** The wake-up channel. At-least-once: duplicates and redeliveries are expected by design. */
 export interface JobQueue {
+  /** `delaySeconds` may be fractional; adapters with whole-second delays round up. */
   send(messages: readonly WakeUp[], options?: { delaySeconds?: number }): Promise<void>;
   receive(options: ReceiveOptions): Promise<Delivery[]>;
   ack(delivery: Delivery): Promise<void>;
