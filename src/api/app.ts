@@ -107,9 +107,10 @@ export function createApp(deps: ApiDeps) {
       openapi: '3.1.0',
       info: { title: 'jobshift API', version, description: 'Submit jobs, follow them, download their artifacts.' },
     });
-    const schemas = (document.components ??= {}).schemas ?? {};
+    const components = document.components ?? {};
+    const schemas = components.schemas ?? {};
     for (const definition of deps.registry.values()) schemas[`JobInput_${definition.type}`] = inputSchemaOf(definition.input) as never;
-    document.components.schemas = schemas;
+    document.components = { ...components, schemas };
     return c.json(document);
   });
 

@@ -22,7 +22,7 @@ export function createJobHarness() {
       await artifacts.put(artifactKeys.upload('t1', id), body, { contentType });
       return id;
     },
-    async run(type: string, input: unknown, signal = new AbortController().signal) {
+    async run(type: string, input: unknown, signal: AbortSignal = new AbortController().signal) {
       const now = Date.now();
       const job: Job = {
         id: newId('job'),

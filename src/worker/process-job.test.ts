@@ -19,7 +19,9 @@ import { processJob } from './process-job.js';
 
 const registry = createRegistry([...builtinJobs, ...definitionsFromModule(fixtures as never)]);
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((f) => f()));
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
 
 function setup(overrides: Partial<ProcessJobDeps> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'jobshift-process-'));

@@ -31,7 +31,10 @@ describe('crash safety with several worker processes on one data dir', () => {
     // Chaos: for a bounded number of rounds kill a random worker mid-flight and start a new one.
     let kills = 0;
     let random = 42;
-    const next = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const next = () => {
+      random = (random * 1103515245 + 12345) % 2 ** 31;
+      return random / 2 ** 31;
+    };
     for (let round = 0; round < 8; round++) {
       await new Promise((resolve) => setTimeout(resolve, 300 + next() * 700));
       const victim = Math.floor(next() * workers.length);

@@ -34,9 +34,9 @@ export interface JobshiftProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnJobshift(args: string[], env: Record<string, string> = {}): JobshiftProcess {
+export function spawnJobshift(args: string[], env: Record<string, string> = {}, cwd = root): JobshiftProcess {
   const child = spawn(process.execPath, [bin, ...args], {
-    cwd: root,
+    cwd,
     env: { ...process.env, ...fastEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,8 +86,8 @@ export function spawnJobshift(args: string[], env: Record<string, string> = {}):
 }
 
 /** Starts a process with the API role and returns its base URL. */
-export async function startWithApi(command: 'dev' | 'api', dataDir: string, env: Record<string, string> = {}) {
-  const proc = spawnJobshift([command, '--data-dir', dataDir], env);
+export async function startWithApi(command: 'dev' | 'api', dataDir: string, env: Record<string, string> = {}, cwd = root) {
+  const proc = spawnJobshift([command, '--data-dir', dataDir], env, cwd);
   const line = await proc.waitFor(/API listening on/);
   const url = /(http:\/\/[^"\s]+)/.exec(line)?.[1];
   if (!url) throw new Error(`no URL in ${line}`);

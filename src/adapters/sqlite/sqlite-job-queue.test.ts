@@ -7,5 +7,5 @@ import { createSqliteJobQueue } from './sqlite-job-queue.js';
 
 runJobQueueConformance('sqlite', async () => {
   const db = openSqliteDatabase(join(mkdtempSync(join(tmpdir(), 'jobshift-queue-')), 'queue.db'));
-  return { queue: createSqliteJobQueue({ db, pollIntervalMs: 50 }), close: async () => db.close() };
+  return { queue: createSqliteJobQueue({ db, pollIntervalMs: 50 }), close: async () => void db.close() };
 });

@@ -31,26 +31,19 @@ function compare(cell: string, value: string | number | boolean): number {
   return cell < text ? -1 : cell > text ? 1 : 0;
 }
 
+const predicates: Record<Operator, (cell: string, value: Condition['value']) => boolean> = {
+  eq: (cell, value) => compare(cell, value) === 0,
+  ne: (cell, value) => compare(cell, value) !== 0,
+  lt: (cell, value) => compare(cell, value) < 0,
+  lte: (cell, value) => compare(cell, value) <= 0,
+  gt: (cell, value) => compare(cell, value) > 0,
+  gte: (cell, value) => compare(cell, value) >= 0,
+  contains: (cell, value) => cell.includes(String(value)),
+};
+
 /** Compiles `where` into one predicate; conditions are ANDed. */
 export function compileWhere(conditions: readonly Condition[]): (row: Row) => boolean {
-  const tests = conditions.map(({ column, op, value }) => {
-    switch (op) {
-      case 'eq':
-        return (row: Row) => compare(row[column] ?? '', value) === 0;
-      case 'ne':
-        return (row: Row) => compare(row[column] ?? '', value) !== 0;
-      case 'lt':
-        return (row: Row) => compare(row[column] ?? '', value) < 0;
-      case 'lte':
-        return (row: Row) => compare(row[column] ?? '', value) <= 0;
-      case 'gt':
-        return (row: Row) => compare(row[column] ?? '', value) > 0;
-      case 'gte':
-        return (row: Row) => compare(row[column] ?? '', value) >= 0;
-      case 'contains':
-        return (row: Row) => (row[column] ?? '').includes(String(value));
-    }
-  });
+  const tests = conditions.map(({ column, op, value }) => (row: Row) => predicates[op](row[column] ?? '', value));
   return (row) => tests.every((test) => test(row));
 }
 
@@ -62,6 +55,14 @@ interface Accumulator {
   min: string | undefined;
   max: string | undefined;
 }
+
+const finals: Record<AggregateFn, (acc: Accumulator) => string> = {
+  count: (acc) => String(acc.count),
+  sum: (acc) => String(acc.sum),
+  avg: (acc) => (acc.count === 0 ? '' : String(acc.sum / acc.count)),
+  min: (acc) => acc.min ?? '',
+  max: (acc) => acc.max ?? '',
+};
 
 /** Group-by state: memory grows with the number of groups, never with the number of rows. */
 export function createGrouper(groupBy: readonly string[], aggregates: readonly Aggregate[]) {
@@ -106,21 +107,7 @@ export function createGrouper(groupBy: readonly string[], aggregates: readonly A
       for (const { keys, accumulators } of groups.values()) {
         yield [
           ...keys,
-          ...aggregates.map((aggregate, i) => {
-            const acc = accumulators[i] as Accumulator;
-            switch (aggregate.fn) {
-              case 'count':
-                return String(acc.count);
-              case 'sum':
-                return String(acc.sum);
-              case 'avg':
-                return acc.count === 0 ? '' : String(acc.sum / acc.count);
-              case 'min':
-                return acc.min ?? '';
-              case 'max':
-                return acc.max ?? '';
-            }
-          }),
+          ...aggregates.map((aggregate, i) => finals[aggregate.fn](accumulators[i] as Accumulator)),
         ];
       }
     },

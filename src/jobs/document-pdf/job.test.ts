@@ -46,7 +46,7 @@ describe('document.pdf', () => {
     const pages = await extractPdfText(await h.read(artifacts[0]?.key as string));
     expect(pages.length).toBeGreaterThan(2);
     expect(result).toEqual({ pages: pages.length, bytes: artifacts[0]?.bytes });
-    pages.forEach((page, i) => expect(page).toContain(`Page ${i + 1} of ${pages.length}`));
+    for (const [i, page] of pages.entries()) expect(page).toContain(`Page ${i + 1} of ${pages.length}`);
     expect(pages.join(' ')).toContain('Paragraph number 119');
   });
 

@@ -20,7 +20,7 @@ const fonts = {
 
 const headingSizes = [22, 18, 15, 13, 12, 11];
 const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-const unescape = (text: string) => text.replace(/&(amp|lt|gt|quot|#39);/g, (m) => entities[m] ?? m);
+const decodeEntities = (text: string) => text.replace(/&(amp|lt|gt|quot|#39);/g, (m) => entities[m] ?? m);
 
 function fontFor(run: Run): string {
   if (run.code) return fonts.mono;
@@ -40,17 +40,17 @@ function toRuns(tokens: Token[] | undefined, style: Omit<Run, 'text'> = { bold: 
       case 'del':
         return toRuns((token as Tokens.Del).tokens, style);
       case 'codespan':
-        return [{ ...style, code: true, text: unescape((token as Tokens.Codespan).text) }];
+        return [{ ...style, code: true, text: decodeEntities((token as Tokens.Codespan).text) }];
       case 'link':
         return toRuns((token as Tokens.Link).tokens, { ...style, link: (token as Tokens.Link).href });
       case 'br':
         return [{ ...style, text: '\n' }];
       case 'text': {
         const t = token as Tokens.Text;
-        return t.tokens ? toRuns(t.tokens, style) : [{ ...style, text: unescape(t.text) }];
+        return t.tokens ? toRuns(t.tokens, style) : [{ ...style, text: decodeEntities(t.text) }];
       }
       default:
-        return 'text' in token && typeof token.text === 'string' ? [{ ...style, text: unescape(token.text) }] : [];
+        return 'text' in token && typeof token.text === 'string' ? [{ ...style, text: decodeEntities(token.text) }] : [];
     }
   });
 }
@@ -143,7 +143,7 @@ export function renderBlock(doc: Doc, token: Token): void {
     }
     case 'table': {
       const table = token as Tokens.Table;
-      const line = (cells: Tokens.TableCell[]) => cells.map((c) => unescape(c.text)).join('  |  ');
+      const line = (cells: Tokens.TableCell[]) => cells.map((c) => decodeEntities(c.text)).join('  |  ');
       doc.font(fonts.bold).fontSize(10).text(line(table.header));
       doc.font(fonts.regular);
       for (const row of table.rows) doc.text(line(row));
@@ -154,7 +154,7 @@ export function renderBlock(doc: Doc, token: Token): void {
       return;
     default:
       if ('text' in token && typeof token.text === 'string' && token.text.trim()) {
-        doc.font(fonts.regular).fontSize(11).text(unescape(token.text.replace(/<[^>]+>/g, '')));
+        doc.font(fonts.regular).fontSize(11).text(decodeEntities(token.text.replace(/<[^>]+>/g, '')));
         doc.moveDown(0.6);
       }
   }
