@@ -27,7 +27,7 @@ export const databasePath = (config: Pick<Config, 'dataDir'>) => join(config.dat
 
 /** The only place that chooses adapters. */
 export function openBackends(config: Config, clock: Clock = systemClock): Backends {
-  const db = openSqliteDatabase(databasePath(config));
+  const db = openSqliteDatabase(databasePath(config), { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   const store = createSqliteJobStore({ db, clock });
   const queue = createSqliteJobQueue({ db, clock, pollIntervalMs: config.pollIntervalMs });
   return {

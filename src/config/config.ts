@@ -17,6 +17,7 @@ export interface Config {
   readonly reconcileIntervalSeconds: number;
   readonly wakeIdleSeconds: number;
   readonly pollIntervalMs: number;
+  readonly sqliteBusyTimeoutMs: number;
   readonly maxUploadBytes: number;
   readonly maxJsonBodyBytes: number;
   readonly jobsModule: string | null;
@@ -74,6 +75,13 @@ const settings = {
   },
   wakeIdleSeconds: { flag: '--wake-idle-seconds', env: ['JOBSHIFT_WAKE_IDLE_SECONDS'], expected: 'seconds, at least 1', parse: seconds(1), fallback: 60 },
   pollIntervalMs: { flag: '--poll-interval-ms', env: ['JOBSHIFT_POLL_INTERVAL_MS'], expected: 'an integer from 10 to 10000', parse: number(10, 10_000, true), fallback: 100 },
+  sqliteBusyTimeoutMs: {
+    flag: '--sqlite-busy-timeout-ms',
+    env: ['JOBSHIFT_SQLITE_BUSY_TIMEOUT_MS'],
+    expected: 'an integer from 0 to 600000',
+    parse: number(0, 600_000, true),
+    fallback: 5000,
+  },
   maxUploadBytes: {
     flag: '--max-upload-bytes',
     env: ['JOBSHIFT_MAX_UPLOAD_BYTES'],
