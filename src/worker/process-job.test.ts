@@ -12,6 +12,7 @@ import { newId } from '../core/ids.js';
 import { silentLogger } from '../core/logger.js';
 import { createRegistry, definitionsFromModule } from '../core/registry.js';
 import { builtinJobs } from '../jobs/index.js';
+import { artifactKeys } from '../ports/artifact-store.js';
 import * as fixtures from '../../test/fixtures/jobs.js';
 import { createInlineExecutor } from './inline-executor.js';
 import type { ProcessJobDeps } from './process-job.js';
@@ -139,7 +140,7 @@ describe('processJob', () => {
     expect(await stale).toBe('lost');
     await t.store.completeJob(id, 2, { result: 'w2', artifacts: [] });
     expect(await t.store.getJob(id)).toMatchObject({ status: 'succeeded', result: 'w2', artifacts: [] });
-    expect(await t.artifacts.head(`jobs/t1/${id}/1/out.txt`)).toBeNull();
+    expect(await t.artifacts.head(artifactKeys.artifact('t1', id, 1, 'out.txt'))).toBeNull();
   });
 
   it('fails a job whose worker died during its final attempt instead of running it again', async () => {

@@ -1,0 +1,288 @@
+import type { Clock } from '../../core/clock.js';
+import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
+import type { Job, JobStatus, LogLine } from '../../core/job.js';
+import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
+import type { JobStore, NewJob } from '../../ports/job-store.js';
+import type { PostgresDatabase } from './database.js';
+
+interface JobRow {
+  id: string;
+  tenant: string;
+  type: string;
+  status: JobStatus;
+  input: unknown;
+  attempt: number;
+  attempts_charged: number;
+  max_attempts: number;
+  timeout_seconds: number;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  cancel_requested: boolean;
+  progress_percent: number | null;
+  progress_message: string | null;
+  result: unknown;
+  error: Job['error'];
+  artifacts: Job['artifacts'];
+  request_hash: string | null;
+}
+
+const toJob = (row: JobRow): Job => ({
+  id: row.id,
+  tenant: row.tenant,
+  type: row.type,
+  status: row.status,
+  input: row.input,
+  attempt: row.attempt,
+  attemptsCharged: row.attempts_charged,
+  maxAttempts: row.max_attempts,
+  timeoutSeconds: row.timeout_seconds,
+  progress: row.progress_percent === null ? null : { percent: row.progress_percent, message: row.progress_message },
+  result: row.result ?? null,
+  error: row.error,
+  artifacts: row.artifacts,
+  cancelRequested: row.cancel_requested,
+  workerId: row.worker_id,
+  leaseExpiresAt: row.lease_expires_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+  runAt: row.run_at,
+});
+
+/**
+ * JobStore on PostgreSQL. Time is the database clock (`now_ms`) unless a clock is injected
+ * (tests). Each transition and its log line are one statement, so they commit together.
+ */
+export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: Clock }): JobStore {
+  const { db } = options;
+  const jobs = db.table('jobs');
+  const logs = db.table('job_logs');
+  const nowMs = `"${db.schema}".now_ms($1::bigint)`;
+  const override = () => (options.clock ? options.clock.now() : null);
+
+  /** UPDATE fenced on (id, attempt, running) plus its log line; throws LeaseLostError on no match. */
+  const fenced = async (id: string, attempt: number, set: string, extra: unknown[], message: string) => {
+    const { rows } = await db.query<{ n: number }>(
+      `WITH t AS (SELECT ${nowMs} AS now),
+       u AS (UPDATE ${jobs} j SET ${set}, updated_at = t.now FROM t
+             WHERE j.id = $2 AND j.attempt = $3 AND j.status = 'running' RETURNING j.id),
+       l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT u.id, $3, t.now, 'system', $4 FROM u, t)
+       SELECT count(*)::int AS n FROM u`,
+      [override(), id, attempt, message, ...extra],
+    );
+    if (rows[0]?.n !== 1) throw new LeaseLostError(id, attempt);
+  };
+
+  const lockOwned = async (client: { query: PostgresDatabase['query'] }, id: string, tenant: string) => {
+    const { rows } = await client.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1 FOR UPDATE`, [id]);
+    const row = rows[0];
+    if (!row || row.tenant !== tenant) throw new NotFoundError(`job ${id} not found`, 'job_not_found');
+    return row;
+  };
+
+  return {
+    async createJob(job: NewJob) {
+      const { rows } = await db.query<JobRow & { inserted: boolean }>(
+        `WITH t AS (SELECT ${nowMs} AS now),
+         ins AS (INSERT INTO ${jobs} (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at,
+                   woken_at, idempotency_key, request_hash)
+                 SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, $8, t.now, t.now, GREATEST(t.now, $8), $9, $10 FROM t
+                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
+         l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
+         SELECT ins.*, true AS inserted FROM ins`,
+        [
+          override(),
+          job.id,
+          job.tenant,
+          job.type,
+          JSON.stringify(job.input),
+          job.maxAttempts,
+          job.timeoutSeconds,
+          job.runAt,
+          job.idempotency?.key ?? null,
+          job.idempotency?.requestHash ?? null,
+        ],
+      );
+      if (rows[0]) return { job: toJob(rows[0]), created: true };
+      const key = job.idempotency?.key as string;
+      const existing = (await db.query<JobRow>(`SELECT * FROM ${jobs} WHERE tenant = $1 AND idempotency_key = $2`, [job.tenant, key])).rows[0];
+      if (!existing) throw new ConflictError(`idempotency key '${key}' is being used concurrently; retry`, 'idempotency_in_progress');
+      if (existing.request_hash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(key);
+      return { job: toJob(existing), created: false };
+    },
+
+    async getJob(id, tenant) {
+      const row = (await db.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1`, [id])).rows[0];
+      return row && (tenant === undefined || row.tenant === tenant) ? toJob(row) : null;
+    },
+
+    async listJobs(query) {
+      const where = ['tenant = $1'];
+      const values: unknown[] = [query.tenant];
+      if (query.status) {
+        values.push(query.status);
+        where.push(`status = $${values.length}`);
+      }
+      if (query.type) {
+        values.push(query.type);
+        where.push(`type = $${values.length}`);
+      }
+      if (query.cursor) {
+        const [createdAt, id] = decodeCursor(query.cursor);
+        values.push(createdAt, id);
+        where.push(`(created_at < $${values.length - 1} OR (created_at = $${values.length - 1} AND id < $${values.length}))`);
+      }
+      values.push(query.limit + 1);
+      const { rows } = await db.query<JobRow>(
+        `SELECT * FROM ${jobs} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+        values,
+      );
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return { items: page.map(toJob), nextCursor: rows.length > query.limit && last ? encodeCursor([last.created_at, last.id]) : null };
+    },
+
+    async claimJob(id, { workerId, leaseMs }) {
+      const { rows } = await db.query<JobRow>(
+        `WITH t AS (SELECT ${nowMs} AS now),
+         c AS (UPDATE ${jobs} j SET status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
+                 lease_expires_at = t.now + $3, worker_id = $4, started_at = COALESCE(started_at, t.now), updated_at = t.now, woken_at = NULL
+               FROM t WHERE j.id = $2 AND ((j.status = 'queued' AND j.run_at <= t.now) OR (j.status = 'running' AND j.lease_expires_at <= t.now))
+               RETURNING j.*),
+         l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message)
+               SELECT c.id, c.attempt, t.now, 'system', 'claimed by ' || $4 || ' (attempt ' || c.attempt || ')' FROM c, t)
+         SELECT * FROM c`,
+        [override(), id, leaseMs, workerId],
+      );
+      return rows[0] ? toJob(rows[0]) : null;
+    },
+
+    async renewLease(id, attempt, leaseMs) {
+      const { rows } = await db.query<{ cancel_requested: boolean }>(
+        `UPDATE ${jobs} SET lease_expires_at = ${nowMs} + $4, updated_at = ${nowMs}
+         WHERE id = $2 AND attempt = $3 AND status = 'running' RETURNING cancel_requested`,
+        [override(), id, attempt, leaseMs],
+      );
+      if (!rows[0]) throw new LeaseLostError(id, attempt);
+      return { cancelRequested: rows[0].cancel_requested };
+    },
+
+    async recordProgress(id, attempt, progress) {
+      const { rowCount } = await db.query(
+        `UPDATE ${jobs} SET progress_percent = $4, progress_message = $5, updated_at = ${nowMs}
+         WHERE id = $2 AND attempt = $3 AND status = 'running'`,
+        [override(), id, attempt, progress.percent, progress.message],
+      );
+      if (rowCount !== 1) throw new LeaseLostError(id, attempt);
+    },
+
+    async appendLog(id, attempt, message) {
+      const { rowCount } = await db.query(
+        `INSERT INTO ${logs} (job_id, attempt, at, level, message)
+         SELECT id, $3, ${nowMs}, 'info', $4 FROM ${jobs} WHERE id = $2 AND attempt = $3 AND status = 'running'`,
+        [override(), id, attempt, message],
+      );
+      if (rowCount !== 1) throw new LeaseLostError(id, attempt);
+    },
+
+    async getLogs(id) {
+      const { rows } = await db.query<LogLine>(`SELECT at, attempt, level, message FROM ${logs} WHERE job_id = $1 ORDER BY seq`, [id]);
+      return rows;
+    },
+
+    completeJob: (id, attempt, { result, artifacts }) =>
+      fenced(
+        id,
+        attempt,
+        `status = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb, error = NULL, progress_percent = 100,
+         lease_expires_at = NULL, finished_at = t.now`,
+        [JSON.stringify(result ?? null), JSON.stringify(artifacts)],
+        'succeeded',
+      ),
+
+    failJob: (id, attempt, { error, retryAt }) =>
+      retryAt === null
+        ? fenced(id, attempt, `status = 'failed', error = $5::jsonb, lease_expires_at = NULL, finished_at = t.now`, [JSON.stringify(error)], `failed: ${error.message}`)
+        : fenced(
+            id,
+            attempt,
+            `status = 'queued', error = $5::jsonb, run_at = $6, woken_at = $6, lease_expires_at = NULL, worker_id = NULL`,
+            [JSON.stringify(error), retryAt],
+            `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
+          ),
+
+    releaseJob: (id, attempt) =>
+      fenced(
+        id,
+        attempt,
+        `status = 'queued', attempts_charged = GREATEST(attempts_charged - 1, 0), run_at = t.now, woken_at = t.now,
+         lease_expires_at = NULL, worker_id = NULL`,
+        [],
+        'handed back (worker shutting down)',
+      ),
+
+    markCancelled: (id, attempt) => fenced(id, attempt, `status = 'cancelled', lease_expires_at = NULL, finished_at = t.now`, [], 'cancelled'),
+
+    cancelJob: (id, tenant) =>
+      db.transaction(async (client) => {
+        const row = await lockOwned(client as never, id, tenant);
+        const now = (await client.query<{ now: number }>(`SELECT ${nowMs} AS now`, [override()])).rows[0]?.now as number;
+        let message: string;
+        if (row.status === 'queued') {
+          await client.query(`UPDATE ${jobs} SET status = 'cancelled', finished_at = $2, updated_at = $2 WHERE id = $1`, [id, now]);
+          message = 'cancelled';
+        } else if (row.status === 'running') {
+          await client.query(`UPDATE ${jobs} SET cancel_requested = true, updated_at = $2 WHERE id = $1`, [id, now]);
+          message = 'cancel requested';
+        } else throw new ConflictError(`job ${id} is already ${row.status} and cannot be cancelled`, 'job_finished');
+        await client.query(`INSERT INTO ${logs} (job_id, attempt, at, level, message) VALUES ($1, $2, $3, 'system', $4)`, [id, row.attempt, now, message]);
+        return toJob((await client.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1`, [id])).rows[0] as JobRow);
+      }),
+
+    retryJob: (id, tenant) =>
+      db.transaction(async (client) => {
+        const row = await lockOwned(client as never, id, tenant);
+        if (row.status !== 'failed' && row.status !== 'cancelled') {
+          throw new ConflictError(`job ${id} is ${row.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
+        }
+        const now = (await client.query<{ now: number }>(`SELECT ${nowMs} AS now`, [override()])).rows[0]?.now as number;
+        const { rows } = await client.query<JobRow>(
+          `UPDATE ${jobs} SET status = 'queued', attempts_charged = 0, cancel_requested = false, run_at = $2, woken_at = $2,
+             finished_at = NULL, error = NULL, progress_percent = NULL, progress_message = NULL, updated_at = $2
+           WHERE id = $1 RETURNING *`,
+          [id, now],
+        );
+        await client.query(`INSERT INTO ${logs} (job_id, attempt, at, level, message) VALUES ($1, $2, $3, 'system', 'retry requested')`, [
+          id,
+          row.attempt,
+          now,
+        ]);
+        return toJob(rows[0] as JobRow);
+      }),
+
+    async takeDue({ limit, wakeIdleMs }) {
+      const { rows } = await db.query<{ id: string; attempt: number }>(
+        `WITH t AS (SELECT ${nowMs} AS now),
+         due AS (SELECT j.id FROM ${jobs} j, t
+                 WHERE ((j.status = 'queued' AND j.run_at <= t.now) OR (j.status = 'running' AND j.lease_expires_at <= t.now))
+                   AND (j.woken_at IS NULL OR j.woken_at <= t.now - $2)
+                 ORDER BY j.run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE ${jobs} j SET woken_at = t.now FROM due, t WHERE j.id = due.id RETURNING j.id, j.attempt`,
+        [override(), wakeIdleMs, limit],
+      );
+      return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
+    },
+
+    async ping() {
+      await db.query('SELECT 1');
+    },
+
+    close: async () => {},
+  };
+}
