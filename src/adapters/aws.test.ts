@@ -1,0 +1,43 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { testAws, testAwsEndpoint, uniqueName } from '../../test/helpers/services.js';
+import { runArtifactStoreConformance } from '../ports/artifact-store.conformance.js';
+import { runJobQueueConformance } from '../ports/job-queue.conformance.js';
+import { awsClientConfig } from './aws-clients.js';
+import { createS3ArtifactStore } from './s3/s3-artifact-store.js';
+import { createSqsJobQueue } from './sqs/sqs-job-queue.js';
+
+const s3 = () => new S3Client({ ...awsClientConfig(testAws), forcePathStyle: true });
+const sqs = () => new SQSClient(awsClientConfig(testAws));
+
+async function freshBucket() {
+  const client = s3();
+  const bucket = uniqueName('b').replace(/_/g, '-');
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { client, bucket };
+}
+
+describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
+  runArtifactStoreConformance('s3', async () => {
+    const { client, bucket } = await freshBucket();
+    return { store: createS3ArtifactStore({ client, bucket, partSizeBytes: 5 * 1024 * 1024 }), close: async () => client.destroy() };
+  });
+
+  runJobQueueConformance('sqs', async () => {
+    const client = sqs();
+    const created = await client.send(new CreateQueueCommand({ QueueName: uniqueName('q') }));
+    return { queue: createSqsJobQueue({ client, queueUrl: created.QueueUrl as string }), close: async () => client.destroy() };
+  });
+
+  it('S3: presigned GET URLs download without credentials', async () => {
+    const { client, bucket } = await freshBucket();
+    const store = createS3ArtifactStore({ client, bucket });
+    await store.put('tenants/t1/jobs/j1/1/a.txt', 'presigned!', { contentType: 'text/plain' });
+    const url = await store.presignGet?.('tenants/t1/jobs/j1/1/a.txt', { expiresSeconds: 60, filename: 'a.txt' });
+    const response = await fetch(url as string);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('presigned!');
+    client.destroy();
+  });
+});
