@@ -1,0 +1,538 @@
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
+import type { Job, JobStatus, LogLine } from '../../core/job.js';
+import { isTerminal } from '../../core/job.js';
+import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
+import type { JobStore, NewJob } from '../../ports/job-store.js';
+import { translateAwsError } from '../aws-errors.js';
+import { pad } from './table.js';
+
+export interface DynamoDbJobStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: Clock;
+  /** Finished jobs and logs expire (DynamoDB TTL) this long after they finish. @default 30 */
+  retentionDays?: number;
+}
+
+interface JobItem {
+  pk: string;
+  id: string;
+  tenant: string;
+  type: string;
+  status: JobStatus;
+  input: string;
+  attempt: number;
+  attemptsCharged: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  runAt: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  leaseExpiresAt?: number;
+  workerId?: string;
+  cancelRequested?: boolean;
+  wokenAt?: number;
+  progressPercent?: number;
+  progressMessage?: string | null;
+  result?: string;
+  error?: string;
+  artifacts: string;
+  requestHash?: string;
+}
+
+const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
+const listSk = (createdAt: number, id: string) => `${pad(createdAt)}#${id}`;
+
+const toJob = (item: JobItem): Job => ({
+  id: item.id,
+  tenant: item.tenant,
+  type: item.type,
+  status: item.status,
+  input: JSON.parse(item.input),
+  attempt: item.attempt,
+  attemptsCharged: item.attemptsCharged,
+  maxAttempts: item.maxAttempts,
+  timeoutSeconds: item.timeoutSeconds,
+  progress: item.progressPercent === undefined ? null : { percent: item.progressPercent, message: item.progressMessage ?? null },
+  result: item.result === undefined ? null : JSON.parse(item.result),
+  error: item.error === undefined ? null : JSON.parse(item.error),
+  artifacts: JSON.parse(item.artifacts),
+  cancelRequested: item.cancelRequested === true,
+  workerId: item.workerId ?? null,
+  leaseExpiresAt: item.leaseExpiresAt ?? null,
+  createdAt: item.createdAt,
+  updatedAt: item.updatedAt,
+  startedAt: item.startedAt ?? null,
+  finishedAt: item.finishedAt ?? null,
+  runAt: item.runAt,
+});
+
+const conditionFailed = (error: unknown) => {
+  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return e.name === 'ConditionalCheckFailedException' || (e.name === 'TransactionCanceledException' && e.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed'));
+};
+
+/**
+ * JobStore on DynamoDB (see table.ts for the single-table design). Every transition is a
+ * conditional write on the fencing token, committed in one transaction with its log line;
+ * reads of a job are strongly consistent.
+ */
+export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobStore {
+  const { client, tableName: TableName } = options;
+  const clock = options.clock ?? systemClock;
+  const retentionSeconds = (options.retentionDays ?? 30) * 86_400;
+  const expiresAt = (ms: number) => Math.floor(ms / 1000) + retentionSeconds;
+
+  const send = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw translateAwsError(error);
+    }
+  };
+
+  const read = async (id: string): Promise<JobItem | undefined> =>
+    (await send(() => client.send(new GetCommand({ TableName, Key: jobKey(id), ConsistentRead: true })))).Item as JobItem | undefined;
+
+  const logPut = (id: string, attempt: number, at: number, level: LogLine['level'], message: string) => ({
+    Put: {
+      TableName,
+      Item: {
+        pk: `JOB#${id}`,
+        sk: `LOG#${pad(at)}#${String(attempt).padStart(6, '0')}#${randomBytes(4).toString('hex')}`,
+        at,
+        attempt,
+        level,
+        message,
+        expiresAt: expiresAt(at) + retentionSeconds,
+      },
+    },
+  });
+
+  /** Index attributes that follow the status: the status GSI always, the due GSI while queued/running. */
+  const statusIndex = (item: Pick<JobItem, 'tenant' | 'id' | 'createdAt'>, status: JobStatus, dueAt: number | null) => ({
+    gsi2pk: `T#${item.tenant}#S#${status}`,
+    gsi2sk: listSk(item.createdAt, item.id),
+    ...(dueAt === null ? {} : { gsi3pk: 'DUE', gsi3sk: `${pad(dueAt)}#${item.id}` }),
+  });
+
+  /**
+   * One conditional transition plus its log line. `set` maps attribute → value; `remove` lists
+   * attributes to drop. The condition is the fencing token unless another is given.
+   */
+  const transition = async (
+    item: JobItem,
+    change: { set: Record<string, unknown>; remove?: string[]; condition?: { expression: string; values: Record<string, unknown> } },
+    log: { attempt: number; message: string; level?: LogLine['level'] } | null,
+  ) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(change.set).map(([attribute, value], i) => {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      return `#s${i} = :s${i}`;
+    });
+    const removes = (change.remove ?? []).map((attribute, i) => {
+      names[`#r${i}`] = attribute;
+      return `#r${i}`;
+    });
+    const condition = change.condition ?? {
+      expression: '#attempt = :attempt AND #status = :running',
+      values: { ':attempt': item.attempt, ':running': 'running' },
+    };
+    names['#attempt'] = 'attempt';
+    names['#status'] = 'status';
+    const update = {
+      TableName,
+      Key: jobKey(item.id),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: condition.expression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...values, ...condition.values },
+    };
+    try {
+      if (log) {
+        await client.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, logPut(item.id, log.attempt, change.set.updatedAt as number, log.level ?? 'system', log.message)] }),
+        );
+      } else {
+        await client.send(new UpdateCommand(update));
+      }
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw translateAwsError(error);
+    }
+  };
+
+  /** Fenced transition of the attempt's owner: reads the job, then writes conditionally on the token. */
+  const fenced = async (id: string, attempt: number, build: (item: JobItem, now: number) => Parameters<typeof transition>[1], message: string) => {
+    const item = await read(id);
+    if (!item || item.attempt !== attempt || item.status !== 'running') throw new LeaseLostError(id, attempt);
+    const now = clock.now();
+    const change = build(item, now);
+    const ok = await transition({ ...item, attempt }, { ...change, set: { ...change.set, updatedAt: now } }, { attempt, message });
+    if (!ok) throw new LeaseLostError(id, attempt);
+  };
+
+  const terminal = (item: JobItem, status: JobStatus, now: number) => ({
+    status,
+    finishedAt: now,
+    expiresAt: expiresAt(now),
+    ...statusIndex(item, status, null),
+  });
+
+  return {
+    async createJob(job: NewJob) {
+      const now = clock.now();
+      const item: JobItem = {
+        ...jobKey(job.id),
+        id: job.id,
+        tenant: job.tenant,
+        type: job.type,
+        status: 'queued',
+        input: JSON.stringify(job.input),
+        attempt: 0,
+        attemptsCharged: 0,
+        maxAttempts: job.maxAttempts,
+        timeoutSeconds: job.timeoutSeconds,
+        runAt: job.runAt,
+        createdAt: now,
+        updatedAt: now,
+        wokenAt: Math.max(now, job.runAt),
+        artifacts: '[]',
+        ...(job.idempotency ? { requestHash: job.idempotency.requestHash } : {}),
+      };
+      const indexed = {
+        ...item,
+        sk: 'JOB',
+        gsi1pk: `T#${job.tenant}`,
+        gsi1sk: listSk(now, job.id),
+        ...statusIndex(item, 'queued', job.runAt),
+      };
+      const idempotencyKey = job.idempotency ? { pk: `IDEM#${job.tenant}#${job.idempotency.key}`, sk: 'IDEM' } : undefined;
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...(idempotencyKey && job.idempotency
+                ? [
+                    {
+                      Put: {
+                        TableName,
+                        Item: { ...idempotencyKey, jobId: job.id, requestHash: job.idempotency.requestHash, expiresAt: expiresAt(now) },
+                        ConditionExpression: 'attribute_not_exists(pk)',
+                      },
+                    },
+                  ]
+                : []),
+              { Put: { TableName, Item: indexed, ConditionExpression: 'attribute_not_exists(pk)' } },
+              logPut(job.id, 0, now, 'system', 'queued'),
+            ],
+          }),
+        );
+        return { job: toJob(item), created: true };
+      } catch (error) {
+        if (!idempotencyKey || !conditionFailed(error)) throw translateAwsError(error);
+      }
+      const existing = (await send(() => client.send(new GetCommand({ TableName, Key: idempotencyKey, ConsistentRead: true })))).Item as
+        | { jobId: string; requestHash: string }
+        | undefined;
+      if (!existing) throw new ConflictError('idempotency key is being used concurrently; retry', 'idempotency_in_progress');
+      if (existing.requestHash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(job.idempotency?.key ?? '');
+      const original = await read(existing.jobId);
+      if (!original) throw new ConflictError('idempotency key is being used concurrently; retry', 'idempotency_in_progress');
+      return { job: toJob(original), created: false };
+    },
+
+    async getJob(id, tenant) {
+      const item = await read(id);
+      return item && (tenant === undefined || item.tenant === tenant) ? toJob(item) : null;
+    },
+
+    async listJobs(query) {
+      const byStatus = query.status !== undefined;
+      const index = byStatus ? 'gsi2' : 'gsi1';
+      const partition = byStatus ? `T#${query.tenant}#S#${query.status}` : `T#${query.tenant}`;
+      let startKey: Record<string, unknown> | undefined;
+      if (query.cursor) {
+        const [createdAt, id] = decodeCursor(query.cursor);
+        startKey = { ...jobKey(id), [`${index}pk`]: partition, [`${index}sk`]: listSk(createdAt, id) };
+      }
+      const items: JobItem[] = [];
+      let more = true;
+      // A type filter is applied after the key condition, so pages may need several queries to fill.
+      while (items.length <= query.limit && more) {
+        const page = await send(() =>
+          client.send(
+            new QueryCommand({
+              TableName,
+              IndexName: index,
+              KeyConditionExpression: '#p = :p',
+              ExpressionAttributeNames: { '#p': `${index}pk`, ...(query.type ? { '#type': 'type' } : {}) },
+              ExpressionAttributeValues: { ':p': partition, ...(query.type ? { ':type': query.type } : {}) },
+              ...(query.type ? { FilterExpression: '#type = :type' } : {}),
+              ScanIndexForward: false,
+              Limit: query.limit + 1,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        );
+        items.push(...((page.Items ?? []) as JobItem[]));
+        startKey = page.LastEvaluatedKey;
+        more = startKey !== undefined;
+      }
+      const pageItems = items.slice(0, query.limit);
+      const last = pageItems.at(-1);
+      return {
+        items: pageItems.map(toJob),
+        nextCursor: items.length > query.limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+      };
+    },
+
+    async claimJob(id, { workerId, leaseMs }) {
+      const item = await read(id);
+      if (!item) return null;
+      const now = clock.now();
+      const claimable = (item.status === 'queued' && item.runAt <= now) || (item.status === 'running' && (item.leaseExpiresAt ?? 0) <= now);
+      if (!claimable) return null;
+      const attempt = item.attempt + 1;
+      const claimed: JobItem = {
+        ...item,
+        status: 'running',
+        attempt,
+        attemptsCharged: item.attemptsCharged + 1,
+        leaseExpiresAt: now + leaseMs,
+        workerId,
+        startedAt: item.startedAt ?? now,
+        updatedAt: now,
+      };
+      delete claimed.wokenAt;
+      const ok = await transition(
+        item,
+        {
+          set: {
+            status: 'running',
+            attempt,
+            attemptsCharged: claimed.attemptsCharged,
+            leaseExpiresAt: claimed.leaseExpiresAt,
+            workerId,
+            startedAt: claimed.startedAt,
+            updatedAt: now,
+            ...statusIndex(item, 'running', now + leaseMs),
+          },
+          remove: ['wokenAt'],
+          // Optimistic: nobody changed the job since it was read.
+          condition: { expression: '#attempt = :attempt AND #status = :status', values: { ':attempt': item.attempt, ':status': item.status } },
+        },
+        { attempt, message: `claimed by ${workerId} (attempt ${attempt})` },
+      );
+      return ok ? toJob(claimed) : null;
+    },
+
+    async renewLease(id, attempt, leaseMs) {
+      const now = clock.now();
+      try {
+        const result = await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: jobKey(id),
+            UpdateExpression: 'SET leaseExpiresAt = :lease, updatedAt = :now, gsi3sk = :due',
+            ConditionExpression: '#attempt = :attempt AND #status = :running',
+            ExpressionAttributeNames: { '#attempt': 'attempt', '#status': 'status' },
+            ExpressionAttributeValues: { ':lease': now + leaseMs, ':now': now, ':due': `${pad(now + leaseMs)}#${id}`, ':attempt': attempt, ':running': 'running' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { cancelRequested: (result.Attributes as JobItem | undefined)?.cancelRequested === true };
+      } catch (error) {
+        if (conditionFailed(error)) throw new LeaseLostError(id, attempt);
+        throw translateAwsError(error);
+      }
+    },
+
+    async recordProgress(id, attempt, progress) {
+      const ok = await transition({ id, attempt } as JobItem, { set: { progressPercent: progress.percent, progressMessage: progress.message, updatedAt: clock.now() } }, null);
+      if (!ok) throw new LeaseLostError(id, attempt);
+    },
+
+    async appendLog(id, attempt, message) {
+      const now = clock.now();
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName,
+                  Key: jobKey(id),
+                  ConditionExpression: '#attempt = :attempt AND #status = :running',
+                  ExpressionAttributeNames: { '#attempt': 'attempt', '#status': 'status' },
+                  ExpressionAttributeValues: { ':attempt': attempt, ':running': 'running' },
+                },
+              },
+              logPut(id, attempt, now, 'info', message),
+            ],
+          }),
+        );
+      } catch (error) {
+        if (conditionFailed(error)) throw new LeaseLostError(id, attempt);
+        throw translateAwsError(error);
+      }
+    },
+
+    async getLogs(id) {
+      const lines: LogLine[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await send(() =>
+          client.send(
+            new QueryCommand({
+              TableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :log)',
+              ExpressionAttributeValues: { ':pk': `JOB#${id}`, ':log': 'LOG#' },
+              ConsistentRead: true,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) lines.push({ at: item.at, attempt: item.attempt, level: item.level, message: item.message });
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return lines;
+    },
+
+    completeJob: (id, attempt, { result, artifacts }) =>
+      fenced(
+        id,
+        attempt,
+        (item, now) => ({
+          set: { ...terminal(item, 'succeeded', now), result: JSON.stringify(result ?? null), artifacts: JSON.stringify(artifacts), progressPercent: 100 },
+          remove: ['error', 'leaseExpiresAt', 'gsi3pk', 'gsi3sk'],
+        }),
+        'succeeded',
+      ),
+
+    failJob: (id, attempt, { error, retryAt }) =>
+      retryAt === null
+        ? fenced(
+            id,
+            attempt,
+            (item, now) => ({ set: { ...terminal(item, 'failed', now), error: JSON.stringify(error) }, remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'] }),
+            `failed: ${error.message}`,
+          )
+        : fenced(
+            id,
+            attempt,
+            (item) => ({
+              set: { status: 'queued', error: JSON.stringify(error), runAt: retryAt, wokenAt: retryAt, ...statusIndex(item, 'queued', retryAt) },
+              remove: ['leaseExpiresAt', 'workerId'],
+            }),
+            `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
+          ),
+
+    releaseJob: (id, attempt) =>
+      fenced(
+        id,
+        attempt,
+        (item, now) => ({
+          set: { status: 'queued', attemptsCharged: Math.max(0, item.attemptsCharged - 1), runAt: now, wokenAt: now, ...statusIndex(item, 'queued', now) },
+          remove: ['leaseExpiresAt', 'workerId'],
+        }),
+        'handed back (worker shutting down)',
+      ),
+
+    markCancelled: (id, attempt) =>
+      fenced(id, attempt, (item, now) => ({ set: terminal(item, 'cancelled', now), remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'] }), 'cancelled'),
+
+    async cancelJob(id, tenant) {
+      for (;;) {
+        const item = await read(id);
+        if (!item || item.tenant !== tenant) throw new NotFoundError(`job ${id} not found`, 'job_not_found');
+        if (isTerminal(item.status)) throw new ConflictError(`job ${id} is already ${item.status} and cannot be cancelled`, 'job_finished');
+        const now = clock.now();
+        const queued = item.status === 'queued';
+        const set = queued ? { ...terminal(item, 'cancelled', now), updatedAt: now } : { cancelRequested: true, updatedAt: now };
+        const ok = await transition(
+          item,
+          { set, ...(queued ? { remove: ['gsi3pk', 'gsi3sk'] } : {}), condition: { expression: '#attempt = :attempt AND #status = :status', values: { ':attempt': item.attempt, ':status': item.status } } },
+          { attempt: item.attempt, message: queued ? 'cancelled' : 'cancel requested' },
+        );
+        if (ok) return toJob({ ...item, ...(set as Partial<JobItem>) });
+      }
+    },
+
+    async retryJob(id, tenant) {
+      for (;;) {
+        const item = await read(id);
+        if (!item || item.tenant !== tenant) throw new NotFoundError(`job ${id} not found`, 'job_not_found');
+        if (item.status !== 'failed' && item.status !== 'cancelled') {
+          throw new ConflictError(`job ${id} is ${item.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
+        }
+        const now = clock.now();
+        const set = { status: 'queued' as const, attemptsCharged: 0, cancelRequested: false, runAt: now, wokenAt: now, updatedAt: now, ...statusIndex(item, 'queued', now) };
+        const ok = await transition(
+          item,
+          {
+            set,
+            remove: ['finishedAt', 'error', 'progressPercent', 'progressMessage', 'expiresAt'],
+            condition: { expression: '#attempt = :attempt AND #status = :status', values: { ':attempt': item.attempt, ':status': item.status } },
+          },
+          { attempt: item.attempt, message: 'retry requested' },
+        );
+        if (ok) {
+          const { error: _e, finishedAt: _f, progressPercent: _p, progressMessage: _m, ...rest } = item;
+          return toJob({ ...rest, ...set });
+        }
+      }
+    },
+
+    async takeDue({ limit, wakeIdleMs }) {
+      const now = clock.now();
+      const page = await send(() =>
+        client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :due AND gsi3sk <= :now',
+            FilterExpression: 'attribute_not_exists(wokenAt) OR wokenAt <= :idle',
+            ExpressionAttributeValues: { ':due': 'DUE', ':now': `${pad(now)}#~`, ':idle': now - wakeIdleMs },
+            Limit: limit,
+          }),
+        ),
+      );
+      const woken: { jobId: string; attempt: number }[] = [];
+      for (const item of (page.Items ?? []) as JobItem[]) {
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName,
+              Key: jobKey(item.id),
+              UpdateExpression: 'SET wokenAt = :now',
+              ConditionExpression: '#attempt = :attempt AND #status = :status AND (attribute_not_exists(wokenAt) OR wokenAt <= :idle)',
+              ExpressionAttributeNames: { '#attempt': 'attempt', '#status': 'status' },
+              ExpressionAttributeValues: { ':now': now, ':attempt': item.attempt, ':status': item.status, ':idle': now - wakeIdleMs },
+            }),
+          );
+          woken.push({ jobId: item.id, attempt: item.attempt });
+        } catch (error) {
+          if (!conditionFailed(error)) throw translateAwsError(error);
+        }
+      }
+      return woken;
+    },
+
+    async ping() {
+      await send(() => client.send(new GetCommand({ TableName, Key: { pk: 'PING', sk: 'PING' } })));
+    },
+
+    close: async () => {},
+  };
+}
