@@ -15,6 +15,9 @@ export interface ApiDeps {
   logger: Logger;
   maxUploadBytes: number;
   maxJsonBodyBytes: number;
+  /** `redirect`: answer artifact downloads with 302 to a presigned URL when the store can make one. */
+  artifactDownloads: 'redirect' | 'stream';
+  presignSeconds: number;
   /** True once the process is shutting down: /readyz answers 503 so the load balancer drains it. */
   isDraining(): boolean;
 }

@@ -174,12 +174,20 @@ export function registerJobRoutes(app: App, deps: ApiDeps): void {
       summary: 'Download an artifact',
       security,
       request: { params: JobIdParam.extend({ name: z.string().openapi({ param: { name: 'name', in: 'path' } }) }) },
-      responses: { 200: { description: 'The file, streamed', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems },
+      responses: {
+        302: { description: 'Redirect to a presigned URL valid for presignSeconds (S3 artifacts, downloads=redirect)' },
+        200: { description: 'The file, streamed', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+        ...problems,
+      },
     }),
     async (c) => {
       const { id, name } = c.req.valid('param');
       const job = await findJob(id, c.get('tenant'));
       const artifact = job.artifacts.find((a) => a.name === name);
+      if (artifact && deps.artifactDownloads === 'redirect' && deps.artifacts.presignGet) {
+        const url = await deps.artifacts.presignGet(artifact.key, { expiresSeconds: deps.presignSeconds, filename: name });
+        return new Response(null, { status: 302, headers: { location: url, 'cache-control': 'no-store' } }) as never;
+      }
       const found = artifact ? await deps.artifacts.get(artifact.key) : null;
       if (!found) throw new NotFoundError(`job '${id}' has no artifact '${name}'`, 'artifact_not_found');
       return new Response(Readable.toWeb(found.body) as ReadableStream, {

@@ -3,6 +3,8 @@ import { issueApiKey } from '../api/auth.js';
 import { ApiError } from '../client/client.js';
 import { ConfigError } from '../config/config.js';
 import { openBackends } from '../config/compose.js';
+import { initAws, initPostgres } from '../config/init.js';
+import { loadRegistry } from '../config/load-jobs.js';
 import { registerClientCommands } from './client-commands.js';
 import { configFromCommand, runServer, withConfigFlags } from './server-commands.js';
 
@@ -27,12 +29,36 @@ withConfigFlags(program.command('worker'))
 
 registerClientCommands(program);
 
+const report = (line: string) => process.stdout.write(`${line}\n`);
+withConfigFlags(program.command('init'))
+  .description('create the queues (with DLQ), table and bucket (--aws) or the schema (--postgres) the configuration names; idempotent')
+  .option('--aws', 'SQS queue + DLQ, DynamoDB table (GSIs, TTL), S3 bucket, for the backends configured as sqs/dynamodb/s3')
+  .option('--postgres', 'run the PostgreSQL migrations')
+  .action(async (opts: { aws?: boolean; postgres?: boolean }, command: Command) => {
+    const config = configFromCommand(command);
+    const usesPostgres = config.store === 'postgres' || config.queue === 'postgres';
+    const usesAws = config.queue === 'sqs' || config.store === 'dynamodb' || config.artifacts === 's3';
+    const aws = opts.aws ?? (!opts.postgres && usesAws);
+    const postgres = opts.postgres ?? (!opts.aws && usesPostgres);
+    if (!aws && !postgres) throw new Error('nothing to initialise: configure a postgres, sqs, dynamodb or s3 backend (see --help), or pass --aws / --postgres');
+    if (aws) await initAws(config, await loadRegistry(config.jobsModule), report);
+    if (postgres) await initPostgres(config, report);
+  });
+
+withConfigFlags(program.command('migrate'))
+  .description('run the PostgreSQL migrations for --database-url / JOBSHIFT_DATABASE_URL')
+  .action(async (_opts, command: Command) => {
+    const config = configFromCommand(command);
+    if (!config.databaseUrl) throw new Error('--database-url / JOBSHIFT_DATABASE_URL: required for migrate');
+    await initPostgres(config, report);
+  });
+
 const keys = program.command('keys').description('manage API keys (works on the data directory / store directly)');
 const adminAction =
-  (run: (backends: ReturnType<typeof openBackends>, opts: Record<string, string | undefined>, ...args: string[]) => Promise<void>) =>
+  (run: (backends: Awaited<ReturnType<typeof openBackends>>, opts: Record<string, string | undefined>, ...args: string[]) => Promise<void>) =>
   async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
-    const backends = openBackends(configFromCommand(command));
+    const backends = await openBackends(configFromCommand(command));
     try {
       await run(backends, command.opts(), ...(args.slice(0, -2) as string[]));
     } finally {

@@ -74,7 +74,8 @@ export function createClient(options: { baseUrl: string; apiKey: string }) {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${options.apiKey}`);
     const response = await fetch(base + path, { ...init, headers });
-    if (!response.ok) {
+    const redirect = response.status >= 300 && response.status < 400;
+    if (!response.ok && !redirect) {
       const text = await response.text();
       let problem: Problem;
       try {
@@ -114,8 +115,17 @@ export function createClient(options: { baseUrl: string; apiKey: string }) {
         body: body instanceof Uint8Array ? body : (Readable.toWeb(body) as ReadableStream),
         duplex: 'half',
       } as RequestInit),
-    /** The artifact as a streaming Response. */
-    download: (id: string, name: string) => request(`/v1/jobs/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(name)}`),
+    /** The artifact as a streaming Response; presigned redirects are followed without sending the API key on. */
+    async download(id: string, name: string) {
+      const response = await request(`/v1/jobs/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(name)}`, { redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        const redirected = await fetch(location);
+        if (!redirected.ok) throw new ApiError(redirected.status, { status: redirected.status, code: 'download_failed', detail: await redirected.text() });
+        return redirected;
+      }
+      return response;
+    },
     /** Polls until the job is terminal, reporting every change. */
     async waitForJob(id: string, opts: { intervalMs?: number; onUpdate?: (job: JobView) => void; signal?: AbortSignal } = {}) {
       let last = '';

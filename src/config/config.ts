@@ -23,6 +23,20 @@ export interface Config {
   readonly jobsModule: string | null;
   readonly logLevel: LogLevel;
   readonly logFormat: 'json' | 'pretty';
+  readonly store: 'sqlite' | 'postgres' | 'dynamodb';
+  readonly queue: 'sqlite' | 'postgres' | 'sqs';
+  readonly artifacts: 'fs' | 's3';
+  readonly databaseUrl: string;
+  readonly postgresSchema: string;
+  readonly postgresPoolSize: number;
+  readonly sqsQueue: string;
+  readonly sqsDeadLetterQueue: string;
+  readonly dynamodbTable: string;
+  readonly s3Bucket: string;
+  readonly awsEndpoint: string;
+  readonly retentionDays: number;
+  readonly presignSeconds: number;
+  readonly artifactDownloads: 'redirect' | 'stream';
 }
 
 export class ConfigError extends JobshiftError {
@@ -105,7 +119,50 @@ const settings = {
     parse: oneOf('json', 'pretty'),
     fallback: () => (process.stderr.isTTY ? 'pretty' : 'json'),
   },
+  store: { flag: '--store', env: ['JOBSHIFT_STORE'], expected: 'sqlite, postgres or dynamodb', parse: oneOf('sqlite', 'postgres', 'dynamodb'), fallback: 'sqlite' },
+  queue: { flag: '--queue', env: ['JOBSHIFT_QUEUE'], expected: 'sqlite, postgres or sqs', parse: oneOf('sqlite', 'postgres', 'sqs'), fallback: 'sqlite' },
+  artifacts: { flag: '--artifacts', env: ['JOBSHIFT_ARTIFACTS'], expected: 'fs or s3', parse: oneOf('fs', 's3'), fallback: 'fs' },
+  databaseUrl: { flag: '--database-url', env: ['JOBSHIFT_DATABASE_URL'], expected: 'a postgres:// connection URL', parse: text, fallback: '' },
+  postgresSchema: {
+    flag: '--postgres-schema',
+    env: ['JOBSHIFT_POSTGRES_SCHEMA'],
+    expected: 'a lowercase SQL identifier',
+    parse: (raw) => (/^[a-z_][a-z0-9_]{0,62}$/.test(raw) ? raw : undefined),
+    fallback: 'jobshift',
+  },
+  postgresPoolSize: { flag: '--postgres-pool-size', env: ['JOBSHIFT_POSTGRES_POOL_SIZE'], expected: 'an integer from 1 to 500', parse: number(1, 500, true), fallback: 10 },
+  sqsQueue: { flag: '--sqs-queue', env: ['JOBSHIFT_SQS_QUEUE'], expected: 'an SQS queue name', parse: text, fallback: '' },
+  sqsDeadLetterQueue: { flag: '--sqs-dlq', env: ['JOBSHIFT_SQS_DLQ'], expected: 'an SQS queue name (default <queue>-dlq)', parse: text, fallback: '' },
+  dynamodbTable: { flag: '--dynamodb-table', env: ['JOBSHIFT_DYNAMODB_TABLE'], expected: 'a DynamoDB table name', parse: text, fallback: '' },
+  s3Bucket: { flag: '--s3-bucket', env: ['JOBSHIFT_S3_BUCKET'], expected: 'an S3 bucket name', parse: text, fallback: '' },
+  awsEndpoint: { flag: '--aws-endpoint', env: ['JOBSHIFT_AWS_ENDPOINT'], expected: 'an http(s) URL (emulators only)', parse: (raw) => (/^https?:\/\//.test(raw) ? raw : undefined), fallback: '' },
+  retentionDays: { flag: '--retention-days', env: ['JOBSHIFT_RETENTION_DAYS'], expected: 'days, from 1 to 3650', parse: number(1, 3650, true), fallback: 30 },
+  presignSeconds: { flag: '--presign-seconds', env: ['JOBSHIFT_PRESIGN_SECONDS'], expected: 'seconds, from 1 to 900', parse: number(1, 900, true), fallback: 300 },
+  artifactDownloads: {
+    flag: '--artifact-downloads',
+    env: ['JOBSHIFT_ARTIFACT_DOWNLOADS'],
+    expected: 'redirect (presigned URL where the artifact store can) or stream',
+    parse: oneOf('redirect', 'stream'),
+    fallback: 'redirect',
+  },
 } satisfies { [K in keyof Config]: Setting<unknown> };
+
+/** Settings a chosen backend cannot do without. */
+function backendProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const need = (when: boolean, value: string, flag: string, env: string, why: string) => {
+    if (when && !value) problems.push(`${flag} / ${env}: required when ${why}`);
+  };
+  const postgres = config.store === 'postgres' || config.queue === 'postgres';
+  need(postgres, config.databaseUrl, '--database-url', 'JOBSHIFT_DATABASE_URL', 'the store or queue is postgres');
+  need(config.queue === 'sqs', config.sqsQueue, '--sqs-queue', 'JOBSHIFT_SQS_QUEUE', 'the queue is sqs');
+  need(config.store === 'dynamodb', config.dynamodbTable, '--dynamodb-table', 'JOBSHIFT_DYNAMODB_TABLE', 'the store is dynamodb');
+  need(config.artifacts === 's3', config.s3Bucket, '--s3-bucket', 'JOBSHIFT_S3_BUCKET', 'artifacts are on s3');
+  if (postgres && config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    problems.push(`--database-url / JOBSHIFT_DATABASE_URL: expected a postgres:// connection URL, got '${config.databaseUrl.replace(/:[^:@/]*@/, ':***@')}'`);
+  }
+  return problems;
+}
 
 /** Flag names as commander reports them (camelCase of the long flag). */
 export type ConfigFlags = Partial<Record<keyof Config, string | number | undefined>>;
@@ -139,10 +196,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       problems.push(`${source}: expected ${setting.expected}, got '${raw}'`);
     } else values[name] = parsed;
   }
-  const config = values as unknown as Config & { jobsModule: string | null; dataDir: string };
+  const config = values as unknown as Config & { jobsModule: string | null; dataDir: string; sqsDeadLetterQueue: string };
+  if (!config.sqsDeadLetterQueue && config.sqsQueue) config.sqsDeadLetterQueue = `${config.sqsQueue}-dlq`;
   if (problems.length === 0 && config.heartbeatSeconds >= config.leaseSeconds) {
     problems.push(`--heartbeat-seconds (${config.heartbeatSeconds}) must be shorter than --lease-seconds (${config.leaseSeconds})`);
   }
+  if (problems.length === 0) problems.push(...backendProblems(config));
   config.dataDir = resolve(cwd, config.dataDir);
   config.jobsModule = resolveJobsModule(config.jobsModule, cwd, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -8,6 +8,7 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { startPoller } from '../worker/poller.js';
 import { processJob } from '../worker/process-job.js';
+import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
 import { startReconciler } from '../worker/reconciler.js';
 import type { Config } from './config.js';
 import type { Backends } from './compose.js';
@@ -38,7 +39,7 @@ export async function startJobshift(
   prepare?: (backends: Backends) => Promise<void>,
 ): Promise<RunningJobshift> {
   const registry = await loadRegistry(config.jobsModule);
-  const backends = openBackends(config);
+  const backends = await openBackends(config, { logger });
   await prepare?.(backends);
   const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   let draining = false;
@@ -53,6 +54,8 @@ export async function startJobshift(
       logger,
       maxUploadBytes: config.maxUploadBytes,
       maxJsonBodyBytes: config.maxJsonBodyBytes,
+      artifactDownloads: config.artifactDownloads,
+      presignSeconds: config.presignSeconds,
       isDraining: () => draining,
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -97,6 +100,8 @@ export async function startJobshift(
         logger,
       })
     : undefined;
+  const deadLetterReader =
+    roles.reconciler && backends.deadLetters ? startDeadLetterReader({ deadLetters: backends.deadLetters, store: backends.store, logger }) : undefined;
 
   return {
     backends,
@@ -117,6 +122,7 @@ export async function startJobshift(
       }
       await closed;
       await reconciler?.stop();
+      await deadLetterReader?.stop();
       await executor?.close();
       await backends.close();
       logger.info('stopped');

@@ -178,6 +178,19 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(cancelled.items.map((j) => j.id)).toEqual([ids[0]]);
     }));
 
+    it('abandons unfinished jobs (dead letters) and leaves finished ones alone', withHarness(async (h) => {
+      const { job: queued } = await h.store.createJob(newJob(h));
+      const { job: running } = await h.store.createJob(newJob(h));
+      await claim(h, running.id);
+      const dead = { code: 'dead_lettered', message: 'gave up' };
+      expect(await h.store.abandonJob(queued.id, dead)).toBe(true);
+      expect(await h.store.abandonJob(running.id, dead)).toBe(true);
+      expect(await h.store.getJob(running.id)).toMatchObject({ status: 'failed', error: dead });
+      await expect(h.store.completeJob(running.id, 1, { result: 1, artifacts: [] })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await h.store.abandonJob(queued.id, dead)).toBe(false);
+      expect(await claim(h, queued.id)).toBeNull();
+    }));
+
     it('hands out due jobs and expired leases for wake-up, once per idle period', withHarness(async (h) => {
       const { job: fresh } = await h.store.createJob(newJob(h));
       expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([]);

@@ -72,6 +72,11 @@ export interface JobStore {
   cancelJob(id: string, tenant: string): Promise<Job>;
   /** Client retry: failed/cancelled → queued with a fresh attempt budget; others → ConflictError. */
   retryJob(id: string, tenant: string): Promise<Job>;
+  /**
+   * Fail a job that is not finished, whatever its attempt (the dead-letter reader's safety net
+   * for wake-ups that exhausted the queue's receive budget). Returns false when it was finished.
+   */
+  abandonJob(id: string, error: JobFailure): Promise<boolean>;
   /** Jobs due for a wake-up (queued and due, or running with an expired lease); marks them woken. */
   takeDue(query: DueQuery): Promise<WakeUp[]>;
   ping(): Promise<void>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobshiftProcess } from '../helpers/stack.js';
-import { clientFor, runCli, startWithApi, stopProcess, tempDir } from '../helpers/stack.js';
+import { clientFor, profile, runCli, startWithApi, stopProcess, tempDir } from '../helpers/stack.js';
 
 const running: JobshiftProcess[] = [];
 afterAll(async () => {
@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe('honest answers when the store is unavailable', () => {
-  it('answers 503 with Retry-After while another process holds the write lock, then recovers; nothing accepted is lost', async () => {
+  it.skipIf(profile !== 'embedded')('(embedded: a SQLite lock) answers 503 with Retry-After while another process holds the write lock, then recovers; nothing accepted is lost', async () => {
     const dataDir = tempDir();
     const dev = await startWithApi('dev', dataDir, { JOBSHIFT_SQLITE_BUSY_TIMEOUT_MS: '200' });
     running.push(dev.proc);

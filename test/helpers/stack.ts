@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { JobView } from '../../src/client/client.js';
@@ -24,6 +25,58 @@ export const fastEnv = {
   JOBSHIFT_PORT: '0',
 };
 
+/** Which backends the end-to-end suite runs against: JOBSHIFT_TEST_PROFILE=embedded | postgres | aws. */
+export const profile = (process.env.JOBSHIFT_TEST_PROFILE ?? 'embedded') as 'embedded' | 'postgres' | 'aws';
+
+/** Backend settings for one test's data dir: each test gets its own schema, or queue/table/bucket. */
+export function profileEnv(dataDir: string): Record<string, string> {
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+  if (profile === 'postgres') {
+    return {
+      JOBSHIFT_STORE: 'postgres',
+      JOBSHIFT_QUEUE: 'postgres',
+      JOBSHIFT_DATABASE_URL: process.env.JOBSHIFT_TEST_DATABASE_URL ?? '',
+      JOBSHIFT_POSTGRES_SCHEMA: `e2e_${id}`,
+    };
+  }
+  if (profile === 'aws') {
+    return {
+      JOBSHIFT_STORE: 'dynamodb',
+      JOBSHIFT_QUEUE: 'sqs',
+      JOBSHIFT_ARTIFACTS: 's3',
+      JOBSHIFT_SQS_QUEUE: `js-${id}`,
+      JOBSHIFT_DYNAMODB_TABLE: `js-${id}`,
+      JOBSHIFT_S3_BUCKET: `js-${id}`,
+      JOBSHIFT_AWS_ENDPOINT: process.env.JOBSHIFT_TEST_AWS_ENDPOINT ?? '',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'us-east-1',
+    };
+  }
+  return {};
+}
+
+const dataDirOf = (args: string[]) => {
+  const i = args.indexOf('--data-dir');
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const envFor = (args: string[], env: Record<string, string>) => {
+  const dataDir = dataDirOf(args);
+  return { ...process.env, ...fastEnv, ...(dataDir ? profileEnv(dataDir) : {}), ...env };
+};
+
+const prepared = new Map<string, Promise<unknown>>();
+/** Creates the profile's queue/table/bucket for a data dir once (`jobshift init`). */
+export function prepareProfile(dataDir: string): Promise<unknown> {
+  if (profile !== 'aws') return Promise.resolve();
+  let done = prepared.get(dataDir);
+  if (!done) {
+    done = promisify(execFile)(process.execPath, [bin, 'init', '--data-dir', dataDir], { cwd: root, env: envFor(['--data-dir', dataDir], {}) });
+    prepared.set(dataDir, done);
+  }
+  return done;
+}
+
 export const tempDir = (prefix = 'jobshift-e2e-') => mkdtempSync(join(tmpdir(), prefix));
 
 export interface JobshiftProcess {
@@ -37,7 +90,7 @@ export interface JobshiftProcess {
 export function spawnJobshift(args: string[], env: Record<string, string> = {}, cwd = root): JobshiftProcess {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
-    env: { ...process.env, ...fastEnv, ...env },
+    env: envFor(args, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -87,6 +140,7 @@ export function spawnJobshift(args: string[], env: Record<string, string> = {}, 
 
 /** Starts a process with the API role and returns its base URL. */
 export async function startWithApi(command: 'dev' | 'api', dataDir: string, env: Record<string, string> = {}, cwd = root) {
+  await prepareProfile(dataDir);
   const proc = spawnJobshift([command, '--data-dir', dataDir], env, cwd);
   const line = await proc.waitFor(/API listening on/);
   const url = /(http:\/\/[^"\s]+)/.exec(line)?.[1];
@@ -95,6 +149,7 @@ export async function startWithApi(command: 'dev' | 'api', dataDir: string, env:
 }
 
 export async function startWorker(dataDir: string, env: Record<string, string> = {}) {
+  await prepareProfile(dataDir);
   const proc = spawnJobshift(['worker', '--data-dir', dataDir], env);
   const line = await proc.waitFor(/worker started/);
   const workerId = (JSON.parse(line) as { workerId: string }).workerId;
@@ -102,9 +157,11 @@ export async function startWorker(dataDir: string, env: Record<string, string> =
 }
 
 export async function runCli(args: string[], env: Record<string, string> = {}) {
+  const dataDir = dataDirOf(args);
+  if (dataDir) await prepareProfile(dataDir);
   const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
     cwd: root,
-    env: { ...process.env, ...fastEnv, ...env },
+    env: envFor(args, env),
   });
   return { stdout, stderr };
 }

@@ -529,6 +529,24 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
       return woken;
     },
 
+    async abandonJob(id, error) {
+      for (;;) {
+        const item = await read(id);
+        if (!item || isTerminal(item.status)) return false;
+        const now = clock.now();
+        const ok = await transition(
+          item,
+          {
+            set: { ...terminal(item, 'failed', now), error: JSON.stringify(error), updatedAt: now },
+            remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'],
+            condition: { expression: '#attempt = :attempt AND #status = :status', values: { ':attempt': item.attempt, ':status': item.status } },
+          },
+          { attempt: item.attempt, message: `failed: ${error.message}` },
+        );
+        if (ok) return true;
+      }
+    },
+
     async ping() {
       await send(() => client.send(new GetCommand({ TableName, Key: { pk: 'PING', sk: 'PING' } })));
     },

@@ -279,6 +279,18 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
       return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
     },
 
+    async abandonJob(id, error) {
+      const { rows } = await db.query<{ n: number }>(
+        `WITH t AS (SELECT ${nowMs} AS now),
+         u AS (UPDATE ${jobs} j SET status = 'failed', error = $3::jsonb, lease_expires_at = NULL, finished_at = t.now, updated_at = t.now
+               FROM t WHERE j.id = $2 AND j.status IN ('queued', 'running') RETURNING j.id, j.attempt),
+         l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT u.id, u.attempt, t.now, 'system', $4 FROM u, t)
+         SELECT count(*)::int AS n FROM u`,
+        [override(), id, JSON.stringify(error), `failed: ${error.message}`],
+      );
+      return rows[0]?.n === 1;
+    },
+
     async ping() {
       await db.query('SELECT 1');
     },

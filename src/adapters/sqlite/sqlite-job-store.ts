@@ -112,6 +112,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     dueExpired: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
       SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
       ORDER BY lease_expires_at LIMIT @limit) RETURNING id, attempt`),
+    abandon: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL, finished_at = @now, updated_at = @now
+      WHERE id = @id AND status IN ('queued', 'running') RETURNING attempt`),
     ping: db.prepare('SELECT 1'),
   };
 
@@ -311,6 +313,17 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
             const params = { now, idleBefore: now - wakeIdleMs, limit };
             const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number }[];
             return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt }));
+          })
+          .immediate(),
+      ),
+
+    abandonJob: (id, error) =>
+      guarded(() =>
+        db
+          .transaction(() => {
+            const row = sql.abandon.get({ id, now: clock.now(), error: JSON.stringify(error) }) as { attempt: number } | undefined;
+            if (row) log(id, row.attempt, `failed: ${error.message}`);
+            return row !== undefined;
           })
           .immediate(),
       ),
