@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real protocol peers for the backend tests, on 127.0.0.1 only:
 #   PostgreSQL (Debian's package) and the moto server (PyPI) for SQS, DynamoDB and S3.
-# Usage: scripts/services.sh install | start | stop | env
+# Usage: scripts/services.sh install | start | stop | env | start-pg | stop-pg
+# JOBSHIFT_SERVICES_DIR and JOBSHIFT_TEST_PG_PORT select another instance (the outage test runs its own).
 # `start` is idempotent and prints nothing but progress; `env` prints the variables the tests read.
 set -euo pipefail
 
@@ -58,9 +59,16 @@ print_env() {
   echo "JOBSHIFT_TEST_AWS_ENDPOINT=http://127.0.0.1:$moto_port"
 }
 
+stop_pg() {
+  local bin; bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -f "$state/pg/PG_VERSION" ]; then as_pg "'$bin/pg_ctl' -D '$state/pg' -m immediate stop" >/dev/null 2>&1 || true; fi
+}
+
 case "${1:-start}" in
   install) install ;;
   start) start_pg; start_moto ;;
+  start-pg) start_pg ;;
+  stop-pg) stop_pg ;;
   stop) stop ;;
   env) print_env ;;
   *) echo "usage: $0 install|start|stop|env" >&2; exit 2 ;;

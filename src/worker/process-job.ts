@@ -80,14 +80,25 @@ export async function processJob(delivery: Delivery, deps: ProcessJobDeps): Prom
     if (outcome) return await complete(job, delivery, deps, outcome);
     return await settleFailure(job, delivery, deps, controller.signal.reason ?? failure, failure);
   } catch (error) {
-    if (error instanceof LeaseLostError) {
-      logger.warn('lease lost; dropping this attempt', fields);
-      await discardAttempt(job, deps);
+    if (!(error instanceof LeaseLostError)) throw error;
+    // An ambiguous write (timeout after commit) that was retried looks like a lost lease:
+    // if the store shows this attempt already settled, the first write landed.
+    const current = await store.getJob(job.id).catch(() => null);
+    if (current && current.attempt === job.attempt && current.status !== 'running') {
       await queue.ack(delivery).catch(() => {});
-      return 'lost';
+      return settledOutcome(current.status);
     }
-    throw error;
+    logger.warn('lease lost; dropping this attempt', fields);
+    await discardAttempt(job, deps);
+    await queue.ack(delivery).catch(() => {});
+    return 'lost';
   }
+}
+
+function settledOutcome(status: Job['status']): ProcessOutcome {
+  if (status === 'succeeded') return 'succeeded';
+  if (status === 'cancelled') return 'cancelled';
+  return status === 'queued' ? 'retrying' : 'failed';
 }
 
 function refuseBeforeRunning(job: Job, registry: JobRegistry): JobFailure | 'cancel' | null {
