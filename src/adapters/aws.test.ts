@@ -1,11 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { testAws, testAwsEndpoint, uniqueName } from '../../test/helpers/services.js';
 import { runArtifactStoreConformance } from '../ports/artifact-store.conformance.js';
 import { createManualClock } from '../core/clock.js';
+import { silentLogger } from '../core/logger.js';
+import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
 import { runJobQueueConformance } from '../ports/job-queue.conformance.js';
 import { runJobStoreConformance } from '../ports/job-store.conformance.js';
 import { createDynamoDbJobStore } from './dynamodb/dynamodb-job-store.js';
@@ -47,6 +49,41 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
       advance: async (ms) => clock.advance(ms),
       close: async () => raw.destroy(),
     };
+  });
+
+  it('SQS: a wake-up received more than maxReceiveCount times lands in the DLQ and the reader fails its job', async () => {
+    const client = sqs();
+    const dlq = await client.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const dlqArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    const main = await client.send(
+      new CreateQueueCommand({
+        QueueName: uniqueName('q'),
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
+      }),
+    );
+    const queue = createSqsJobQueue({ client, queueUrl: main.QueueUrl as string });
+    const deadLetters = createSqsJobQueue({ client, queueUrl: dlq.QueueUrl as string });
+    const raw = new DynamoDBClient(awsClientConfig(testAws));
+    const tableName = uniqueName('jobs');
+    await ensureJobTable(raw, tableName);
+    const store = createDynamoDbJobStore({ client: DynamoDBDocumentClient.from(raw), tableName });
+    const { job } = await store.createJob({ id: 'job_dlq', tenant: 't1', type: 'x.y', input: {}, maxAttempts: 3, timeoutSeconds: 5, runAt: Date.now() });
+    await queue.send([{ jobId: job.id, attempt: 0 }]);
+    // Two receives that never ack (a worker dying each time), then the receive budget is spent.
+    for (let i = 0; i < 2; i++) {
+      expect(await queue.receive({ maxMessages: 1, visibilityTimeoutSeconds: 1, waitTimeSeconds: 2 })).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+    expect(await queue.receive({ maxMessages: 1, visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 })).toEqual([]);
+    const reader = startDeadLetterReader({ deadLetters, store, logger: silentLogger, waitTimeSeconds: 1 });
+    try {
+      for (let i = 0; i < 50 && (await store.getJob(job.id))?.status !== 'failed'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await reader.stop();
+    }
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'failed', error: { code: 'dead_lettered' } });
+    raw.destroy();
+    client.destroy();
   });
 
   it('S3: presigned GET URLs download without credentials', async () => {

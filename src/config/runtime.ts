@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -68,6 +69,8 @@ export async function startJobshift(
   }
 
   const shutdown = new AbortController();
+  // Every in-flight job listens for shutdown; more than Node's default of 10 is expected.
+  setMaxListeners(config.concurrency + 10, shutdown.signal);
   const executor = roles.worker ? createHandlerExecutor(config, logger) : undefined;
   const poller = executor
     ? startPoller({

@@ -51,10 +51,14 @@ export function startPoller(options: PollerOptions): Poller {
       const free = options.concurrency - inFlight.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
-          slotFreed = resolve;
-          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+          const wake = () => {
+            stopping.signal.removeEventListener('abort', wake);
+            slotFreed = undefined;
+            resolve();
+          };
+          slotFreed = wake;
+          stopping.signal.addEventListener('abort', wake, { once: true });
         });
-        slotFreed = undefined;
         continue;
       }
       let deliveries: Delivery[];

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { issueApiKey } from '../../src/api/auth.js';
@@ -67,6 +68,7 @@ describe(`injected faults around the real ${profile} adapters`, () => {
     const tenant = 'faults';
     const { key } = await issueApiKey(real.keys, tenant, null);
     const shutdown = new AbortController();
+    setMaxListeners(64, shutdown.signal);
     const executor = createInlineExecutor({ registry, artifacts: real.artifacts });
     const pollers = ['w1', 'w2'].map((workerId) =>
       startPoller({
