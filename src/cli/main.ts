@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config.js';
 import { openBackends } from '../config/compose.js';
 import { initAws, initPostgres } from '../config/init.js';
 import { loadRegistry } from '../config/load-jobs.js';
+import { formatPlan, planRegistry } from '../core/plan.js';
 import { registerClientCommands } from './client-commands.js';
 import { configFromCommand, runServer, withConfigFlags } from './server-commands.js';
 
@@ -43,6 +44,15 @@ withConfigFlags(program.command('init'))
     if (!aws && !postgres) throw new Error('nothing to initialise: configure a postgres, sqs, dynamodb or s3 backend (see --help), or pass --aws / --postgres');
     if (aws) await initAws(config, await loadRegistry(config.jobsModule), report);
     if (postgres) await initPostgres(config, report);
+  });
+
+withConfigFlags(program.command('plan'))
+  .description('print where each configured job type runs (lambda, fargate or ec2) and why')
+  .option('--json', 'print the plan as JSON')
+  .action(async (opts: { json?: boolean }, command: Command) => {
+    const config = configFromCommand(command);
+    const plan = planRegistry(await loadRegistry(config.jobsModule));
+    process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   });
 
 withConfigFlags(program.command('migrate'))

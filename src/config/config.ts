@@ -37,6 +37,12 @@ export interface Config {
   readonly retentionDays: number;
   readonly presignSeconds: number;
   readonly artifactDownloads: 'redirect' | 'stream';
+  readonly runtime: 'container' | 'lambda';
+  readonly lambdaTimeoutSeconds: number;
+  readonly lambdaBatchSize: number;
+  readonly lambdaBatchWindowSeconds: number;
+  readonly lambdaMaxConcurrency: number;
+  readonly lambdaVisibilitySeconds: number;
 }
 
 export class ConfigError extends JobshiftError {
@@ -145,6 +151,24 @@ const settings = {
     parse: oneOf('redirect', 'stream'),
     fallback: 'redirect',
   },
+  runtime: { flag: '--runtime', env: ['JOBSHIFT_RUNTIME'], expected: 'container or lambda', parse: oneOf('container', 'lambda'), fallback: 'container' },
+  lambdaTimeoutSeconds: { flag: '--lambda-timeout-seconds', env: ['JOBSHIFT_LAMBDA_TIMEOUT_SECONDS'], expected: 'seconds, from 1 to 900', parse: number(1, 900, true), fallback: 300 },
+  lambdaBatchSize: { flag: '--lambda-batch-size', env: ['JOBSHIFT_LAMBDA_BATCH_SIZE'], expected: 'an integer from 1 to 10', parse: number(1, 10, true), fallback: 10 },
+  lambdaBatchWindowSeconds: {
+    flag: '--lambda-batch-window-seconds',
+    env: ['JOBSHIFT_LAMBDA_BATCH_WINDOW_SECONDS'],
+    expected: 'seconds, from 0 to 300',
+    parse: number(0, 300, false),
+    fallback: 0,
+  },
+  lambdaMaxConcurrency: { flag: '--lambda-max-concurrency', env: ['JOBSHIFT_LAMBDA_MAX_CONCURRENCY'], expected: 'an integer from 2 to 1000', parse: number(2, 1000, true), fallback: 2 },
+  lambdaVisibilitySeconds: {
+    flag: '--lambda-visibility-seconds',
+    env: ['JOBSHIFT_LAMBDA_VISIBILITY_SECONDS'],
+    expected: 'seconds, from 1 to 43200 (default 6 × the function timeout)',
+    parse: number(1, 43_200, true),
+    fallback: 0,
+  },
 } satisfies { [K in keyof Config]: Setting<unknown> };
 
 /** Settings a chosen backend cannot do without. */
@@ -158,6 +182,9 @@ function backendProblems(config: Config): string[] {
   need(config.queue === 'sqs', config.sqsQueue, '--sqs-queue', 'JOBSHIFT_SQS_QUEUE', 'the queue is sqs');
   need(config.store === 'dynamodb', config.dynamodbTable, '--dynamodb-table', 'JOBSHIFT_DYNAMODB_TABLE', 'the store is dynamodb');
   need(config.artifacts === 's3', config.s3Bucket, '--s3-bucket', 'JOBSHIFT_S3_BUCKET', 'artifacts are on s3');
+  if (config.runtime === 'lambda' && config.queue !== 'sqs') {
+    problems.push(`--runtime lambda / JOBSHIFT_RUNTIME: needs --queue sqs (it emulates the SQS event source mapping), got '${config.queue}'`);
+  }
   if (postgres && config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     problems.push(`--database-url / JOBSHIFT_DATABASE_URL: expected a postgres:// connection URL, got '${config.databaseUrl.replace(/:[^:@/]*@/, ':***@')}'`);
   }
@@ -197,6 +224,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     } else values[name] = parsed;
   }
   const config = values as unknown as Config & { jobsModule: string | null; dataDir: string; sqsDeadLetterQueue: string };
+  if (config.lambdaVisibilitySeconds === 0) (config as { lambdaVisibilitySeconds: number }).lambdaVisibilitySeconds = 6 * config.lambdaTimeoutSeconds;
   if (!config.sqsDeadLetterQueue && config.sqsQueue) config.sqsDeadLetterQueue = `${config.sqsQueue}-dlq`;
   if (problems.length === 0 && config.heartbeatSeconds >= config.leaseSeconds) {
     problems.push(`--heartbeat-seconds (${config.heartbeatSeconds}) must be shorter than --lease-seconds (${config.leaseSeconds})`);

@@ -9,7 +9,12 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { startPoller } from '../worker/poller.js';
 import { processJob } from '../worker/process-job.js';
+import type { JobRegistry } from '../core/registry.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
+import { createInlineExecutor } from '../worker/inline-executor.js';
+import { startLambdaEventSource } from '../worker/lambda-event-source.js';
+import type { LambdaDeps } from '../worker/lambda-runtime.js';
+import { createSqsBatchHandler } from '../worker/lambda-runtime.js';
 import { startReconciler } from '../worker/reconciler.js';
 import type { Config } from './config.js';
 import type { Backends } from './compose.js';
@@ -71,7 +76,9 @@ export async function startJobshift(
   const shutdown = new AbortController();
   // Every in-flight job listens for shutdown; more than Node's default of 10 is expected.
   setMaxListeners(config.concurrency + 10, shutdown.signal);
-  const executor = roles.worker ? createHandlerExecutor(config, logger) : undefined;
+  const lambda = roles.worker && config.runtime === 'lambda';
+  const executor = roles.worker && !lambda ? createHandlerExecutor(config, logger) : undefined;
+  const eventSource = lambda ? startLocalLambda(config, backends, registry, logger, workerId) : undefined;
   const poller = executor
     ? startPoller({
         queue: backends.queue,
@@ -115,6 +122,7 @@ export async function startJobshift(
       const drainMs = config.drainSeconds * 1000;
       const handBackMs = Math.min(5000, drainMs * 0.2);
       const started = Date.now();
+      await eventSource?.stop();
       await poller?.stopReceiving();
       logger.info('stopped claiming; draining', { inFlight: poller?.inFlight ?? 0, drainSeconds: config.drainSeconds });
       const closed = server ? closeServer(server, drainMs) : Promise.resolve();
@@ -131,6 +139,36 @@ export async function startJobshift(
       logger.info('stopped');
     },
   };
+}
+
+/** `worker --runtime lambda`: the Lambda handler behind a local SQS event source mapping. */
+function startLocalLambda(config: Config, backends: Backends, registry: JobRegistry, logger: Logger, workerId: string) {
+  const deps: LambdaDeps = {
+    ...backends,
+    executor: createInlineExecutor({ registry, artifacts: backends.artifacts }),
+    registry,
+    clock: systemClock,
+    logger,
+    workerId,
+    leaseMs: config.leaseSeconds * 1000,
+    heartbeatMs: config.heartbeatSeconds * 1000,
+  };
+  logger.info('lambda runtime started (local SQS event source mapping)', {
+    workerId,
+    batchSize: config.lambdaBatchSize,
+    maxConcurrency: config.lambdaMaxConcurrency,
+    types: [...registry.keys()],
+  });
+  return startLambdaEventSource({
+    queue: backends.queue,
+    handler: createSqsBatchHandler(async () => deps),
+    batchSize: config.lambdaBatchSize,
+    batchWindowSeconds: config.lambdaBatchWindowSeconds,
+    maxConcurrency: config.lambdaMaxConcurrency,
+    functionTimeoutSeconds: config.lambdaTimeoutSeconds,
+    visibilityTimeoutSeconds: config.lambdaVisibilitySeconds,
+    logger,
+  });
 }
 
 function closeServer(server: Server, timeoutMs: number): Promise<void> {

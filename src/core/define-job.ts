@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ZodType } from 'zod';
+import type { Runtime } from './placement.js';
 import type { BackoffPolicy } from './retry.js';
 import { defaultBackoff } from './retry.js';
 
@@ -53,6 +54,8 @@ export interface JobDefinitionInput<I, R> {
   maxAttempts?: number;
   backoff?: Partial<BackoffPolicy>;
   needs?: JobNeeds;
+  /** Force a runtime instead of the planner's choice; rejected when the runtime cannot do the job. */
+  placement?: Runtime;
   description?: string;
   handler(input: I, ctx: JobContext): Promise<R> | R;
 }
@@ -64,6 +67,7 @@ export interface JobDefinition<I = unknown, R = unknown> {
   readonly maxAttempts: number;
   readonly backoff: BackoffPolicy;
   readonly needs: JobNeeds;
+  readonly placement: Runtime | undefined;
   readonly description: string;
   handler(input: I, ctx: JobContext): Promise<R> | R;
 }
@@ -99,6 +103,7 @@ export function defineJob<I, R>(definition: JobDefinitionInput<I, R>): JobDefini
     maxAttempts,
     backoff: Object.freeze({ ...defaultBackoff, ...definition.backoff }),
     needs: Object.freeze({ ...definition.needs }),
+    placement: definition.placement,
     description: definition.description ?? '',
     handler: definition.handler,
   });

@@ -22,13 +22,14 @@ describe('crash safety with several worker processes on one data dir', () => {
     running.push(api.proc);
     const key = await createKey(dataDir, 'chaos');
     const client = clientFor(api.url, key);
+    // Everything is queued first, so the kills below land while work is in flight.
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push((await client.submit({ type: 'test.sleep', input: { ms: 100 + ((i * 37) % 500) } })).id);
     const workers = await Promise.all([1, 2, 3].map(() => startWorker(dataDir, env)));
     running.push(...workers.map((w) => w.proc));
 
-    const ids: string[] = [];
-    for (let i = 0; i < 200; i++) ids.push((await client.submit({ type: 'test.sleep', input: { ms: 50 + ((i * 37) % 350) } })).id);
-
-    // Chaos: for a bounded number of rounds kill a random worker mid-flight and start a new one.
+    // Chaos: for a bounded number of rounds, SIGKILL a worker that holds a running job (found from
+    // the job's log), at a random moment, and start a replacement.
     let kills = 0;
     let random = 42;
     const next = () => {
@@ -36,8 +37,13 @@ describe('crash safety with several worker processes on one data dir', () => {
       return random / 2 ** 31;
     };
     for (let round = 0; round < 8; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 300 + next() * 700));
-      const victim = Math.floor(next() * workers.length);
+      await new Promise((resolve) => setTimeout(resolve, 200 + next() * 600));
+      const runningJobs = (await client.listJobs({ status: 'running', limit: 20 })).items;
+      const target = runningJobs[Math.floor(next() * runningJobs.length)];
+      if (!target) break;
+      const claims = (await client.logs(target.id)).items.filter((l) => l.message.startsWith('claimed by '));
+      const holder = claims.at(-1)?.message.split(' ')[2];
+      const victim = workers.findIndex((w) => w.workerId === holder);
       const old = workers[victim];
       if (!old) continue;
       old.proc.child.kill('SIGKILL');
@@ -56,7 +62,7 @@ describe('crash safety with several worker processes on one data dir', () => {
       120_000,
       500,
     );
-    expect(kills).toBe(8);
+    expect(kills).toBeGreaterThanOrEqual(3);
     const notSucceeded = final.filter((j: JobView) => j.status !== 'succeeded');
     expect(notSucceeded).toEqual([]);
 

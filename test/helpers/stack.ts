@@ -151,7 +151,7 @@ export async function startWithApi(command: 'dev' | 'api', dataDir: string, env:
 export async function startWorker(dataDir: string, env: Record<string, string> = {}) {
   await prepareProfile(dataDir);
   const proc = spawnJobshift(['worker', '--data-dir', dataDir], env);
-  const line = await proc.waitFor(/worker started/);
+  const line = await proc.waitFor(/worker started|lambda runtime started/);
   const workerId = (JSON.parse(line) as { workerId: string }).workerId;
   return { proc, workerId };
 }

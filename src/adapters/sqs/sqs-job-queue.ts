@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import type { WakeUp } from '../../core/job.js';
+import { formatWakeUp, parseWakeUp } from '../../core/wake-up.js';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Delivery, JobQueue } from '../../ports/job-queue.js';
@@ -23,16 +23,6 @@ export const sqsLimits = { batch: 10, maxDelaySeconds: 900, maxVisibilitySeconds
 /** Benign on an at-least-once queue: the message was already deleted or redelivered elsewhere. */
 const isStaleHandle = (error: unknown) =>
   /ReceiptHandleIsInvalid|MessageNotInflight|InvalidParameterValue/.test((error as { name?: string }).name ?? '');
-
-export function parseWakeUp(body: string | undefined): WakeUp | null {
-  try {
-    const value = JSON.parse(body ?? '') as Partial<WakeUp>;
-    if (typeof value.jobId === 'string' && typeof value.attempt === 'number') return { jobId: value.jobId, attempt: value.attempt };
-  } catch {
-    // not JSON: dropped below
-  }
-  return null;
-}
 
 /**
  * JobQueue on an SQS standard queue. Messages carry only `{ jobId, attempt }`. Delays beyond
@@ -56,7 +46,7 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
       for (let i = 0; i < messages.length; i += sqsLimits.batch) {
         let entries = messages.slice(i, i + sqsLimits.batch).map((m, n) => ({
           Id: String(n),
-          MessageBody: JSON.stringify({ jobId: m.jobId, attempt: m.attempt }),
+          MessageBody: formatWakeUp(m),
           ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
         }));
         for (let attempt = 1; entries.length > 0; attempt++) {
