@@ -79,7 +79,7 @@ export function registerJobRoutes(app: App, deps: ApiDeps): void {
     if (created) {
       // The job is durable already; a lost wake-up is re-sent by the reconciler.
       const delaySeconds = Math.max(0, Math.ceil((runAt - now) / 1000));
-      await deps.queue.send([{ jobId: job.id, attempt: 0 }], delaySeconds > 0 ? { delaySeconds } : undefined).catch((error: unknown) => {
+      await deps.queue.send([{ jobId: job.id, attempt: 0, type: job.type }], delaySeconds > 0 ? { delaySeconds } : undefined).catch((error: unknown) => {
         deps.logger.warn('wake-up not sent; the reconciler will send it', { jobId: job.id, error: String(error) });
       });
     }
@@ -158,7 +158,7 @@ export function registerJobRoutes(app: App, deps: ApiDeps): void {
         const tenant = c.get('tenant');
         const job = action === 'cancel' ? await deps.store.cancelJob(id, tenant) : await deps.store.retryJob(id, tenant);
         if (action === 'retry') {
-          await deps.queue.send([{ jobId: job.id, attempt: job.attempt }]).catch((error: unknown) => {
+          await deps.queue.send([{ jobId: job.id, attempt: job.attempt, type: job.type }]).catch((error: unknown) => {
             deps.logger.warn('wake-up not sent; the reconciler will send it', { jobId: job.id, error: String(error) });
           });
         }

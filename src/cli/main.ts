@@ -55,6 +55,16 @@ withConfigFlags(program.command('plan'))
     process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   });
 
+withConfigFlags(program.command('bundle-lambda'))
+  .description('build the AWS Lambda deployment package (esbuild bundle with your job types, handler "index.handler")')
+  .option('--out <dir>', 'output directory', 'dist-lambda')
+  .option('--zip <file>', 'also write the zip to upload', 'dist-lambda.zip')
+  .action(async (opts: { out: string; zip: string }, command: Command) => {
+    const config = configFromCommand(command);
+    const { bundleLambda } = await import('../config/bundle-lambda.js');
+    await bundleLambda({ jobsModule: config.jobsModule, outDir: opts.out, zipPath: opts.zip, report });
+  });
+
 withConfigFlags(program.command('migrate'))
   .description('run the PostgreSQL migrations for --database-url / JOBSHIFT_DATABASE_URL')
   .action(async (_opts, command: Command) => {

@@ -11,6 +11,7 @@ import type { PostgresDatabase } from '../adapters/postgres/database.js';
 import type { AwsConnection } from '../adapters/aws-clients.js';
 import { createThreadExecutor } from '../worker/thread-executor.js';
 import type { HandlerExecutor } from '../worker/executor.js';
+import type { Runtime } from '../core/placement.js';
 import type { Config } from './config.js';
 
 export interface Backends {
@@ -34,7 +35,10 @@ export const awsConnection = (config: Pick<Config, 'awsEndpoint'>): AwsConnectio
  * The only place that chooses adapters. Drivers and SDKs are imported lazily, so a process
  * loads the AWS SDK or `pg` only when its configuration names them.
  */
-export async function openBackends(config: Config, options: { clock?: Clock; logger?: Logger } = {}): Promise<Backends> {
+export async function openBackends(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger; runtimeOf?: (type: string) => Runtime | undefined } = {},
+): Promise<Backends> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const closers: (() => Promise<void> | void)[] = [];
@@ -105,6 +109,15 @@ export async function openBackends(config: Config, options: { clock?: Clock; log
       closers.push(() => client.destroy());
       const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: config.sqsQueue }));
       queue = createSqsJobQueue({ client, queueUrl: QueueUrl as string, logger });
+      const pools = new Map<Runtime, JobQueue>();
+      for (const [pool, name] of Object.entries(config.poolQueues) as [Runtime, string][]) {
+        const url = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl as string;
+        pools.set(pool, createSqsJobQueue({ client, queueUrl: url, logger }));
+      }
+      if (pools.size > 0) {
+        const { createRoutingQueue } = await import('../worker/routing-queue.js');
+        queue = createRoutingQueue({ own: queue, pools, runtimeOf: options.runtimeOf ?? (() => undefined) });
+      }
       const dlq = await client.send(new GetQueueUrlCommand({ QueueName: config.sqsDeadLetterQueue })).catch(() => null);
       if (dlq?.QueueUrl) deadLetters = createSqsJobQueue({ client, queueUrl: dlq.QueueUrl, logger });
       else logger.warn(`dead-letter queue '${config.sqsDeadLetterQueue}' not found; run \`jobshift init --aws\``);

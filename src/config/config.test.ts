@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { JOBSHIFT_QUEUE: 'sqs', JOBSHIFT_SQS_QUEUE: 'jobs' }, '/').sqsDeadLetterQueue).toBe('jobs-dlq');
   });
 
+  it('builds the database URL from an RDS secret injected by ECS', () => {
+    const secret = JSON.stringify({ username: 'jobshift', password: 'p@ss word', host: 'db.internal', port: 5432, dbname: 'jobs' });
+    expect(loadConfig({}, { JOBSHIFT_STORE: 'postgres', JOBSHIFT_DATABASE_SECRET: secret }, '/').databaseUrl).toBe(
+      'postgres://jobshift:p%40ss%20word@db.internal:5432/jobs',
+    );
+    expect(problemsOf(() => loadConfig({}, { JOBSHIFT_STORE: 'postgres', JOBSHIFT_DATABASE_SECRET: '{}' }, '/'))[0]).toMatch(/JOBSHIFT_DATABASE_SECRET/);
+  });
+
   it('keeps heartbeats shorter than the lease', () => {
     expect(problemsOf(() => loadConfig({ leaseSeconds: '5', heartbeatSeconds: '5' }, {}, '/'))).toEqual([
       '--heartbeat-seconds (5) must be shorter than --lease-seconds (5)',

@@ -38,6 +38,8 @@ export interface Config {
   readonly presignSeconds: number;
   readonly artifactDownloads: 'redirect' | 'stream';
   readonly runtime: 'container' | 'lambda';
+  /** Queue name per worker pool; the API and workers send each job to its type's pool. */
+  readonly poolQueues: Readonly<Partial<Record<'lambda' | 'fargate' | 'ec2', string>>>;
   readonly lambdaTimeoutSeconds: number;
   readonly lambdaBatchSize: number;
   readonly lambdaBatchWindowSeconds: number;
@@ -151,6 +153,22 @@ const settings = {
     parse: oneOf('redirect', 'stream'),
     fallback: 'redirect',
   },
+  poolQueues: {
+    flag: '--pool-queues',
+    env: ['JOBSHIFT_POOL_QUEUES'],
+    expected: 'JSON mapping pools to SQS queue names, e.g. {"lambda":"jobs-lambda","fargate":"jobs-fargate"}',
+    parse: (raw) => {
+      try {
+        const value = JSON.parse(raw) as Record<string, unknown>;
+        const entries = Object.entries(value);
+        const valid = entries.every(([k, v]) => ['lambda', 'fargate', 'ec2'].includes(k) && typeof v === 'string' && v !== '');
+        return typeof value === 'object' && value !== null && !Array.isArray(value) && valid ? (value as Config['poolQueues']) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    fallback: {},
+  },
   runtime: { flag: '--runtime', env: ['JOBSHIFT_RUNTIME'], expected: 'container or lambda', parse: oneOf('container', 'lambda'), fallback: 'container' },
   lambdaTimeoutSeconds: { flag: '--lambda-timeout-seconds', env: ['JOBSHIFT_LAMBDA_TIMEOUT_SECONDS'], expected: 'seconds, from 1 to 900', parse: number(1, 900, true), fallback: 300 },
   lambdaBatchSize: { flag: '--lambda-batch-size', env: ['JOBSHIFT_LAMBDA_BATCH_SIZE'], expected: 'an integer from 1 to 10', parse: number(1, 10, true), fallback: 10 },
@@ -182,6 +200,9 @@ function backendProblems(config: Config): string[] {
   need(config.queue === 'sqs', config.sqsQueue, '--sqs-queue', 'JOBSHIFT_SQS_QUEUE', 'the queue is sqs');
   need(config.store === 'dynamodb', config.dynamodbTable, '--dynamodb-table', 'JOBSHIFT_DYNAMODB_TABLE', 'the store is dynamodb');
   need(config.artifacts === 's3', config.s3Bucket, '--s3-bucket', 'JOBSHIFT_S3_BUCKET', 'artifacts are on s3');
+  if (Object.keys(config.poolQueues).length > 0 && config.queue !== 'sqs') {
+    problems.push(`--pool-queues / JOBSHIFT_POOL_QUEUES: pools route SQS queues; needs --queue sqs, got '${config.queue}'`);
+  }
   if (config.runtime === 'lambda' && config.queue !== 'sqs') {
     problems.push(`--runtime lambda / JOBSHIFT_RUNTIME: needs --queue sqs (it emulates the SQS event source mapping), got '${config.queue}'`);
   }
@@ -229,11 +250,28 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (problems.length === 0 && config.heartbeatSeconds >= config.leaseSeconds) {
     problems.push(`--heartbeat-seconds (${config.heartbeatSeconds}) must be shorter than --lease-seconds (${config.leaseSeconds})`);
   }
+  if (!config.databaseUrl && env.JOBSHIFT_DATABASE_SECRET) {
+    const url = databaseUrlFromSecret(env.JOBSHIFT_DATABASE_SECRET);
+    if (url) (config as { databaseUrl: string }).databaseUrl = url;
+    else problems.push('JOBSHIFT_DATABASE_SECRET: expected the JSON of an RDS secret (username, password, host, port, dbname)');
+  }
   if (problems.length === 0) problems.push(...backendProblems(config));
   config.dataDir = resolve(cwd, config.dataDir);
   config.jobsModule = resolveJobsModule(config.jobsModule, cwd, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** ECS injects a Secrets Manager secret as one variable holding its JSON; RDS secrets have these fields. */
+function databaseUrlFromSecret(json: string): string | null {
+  try {
+    const s = JSON.parse(json) as { username?: string; password?: string; host?: string; port?: number; dbname?: string };
+    if (!s.username || !s.password || !s.host) return null;
+    const auth = `${encodeURIComponent(s.username)}:${encodeURIComponent(s.password)}`;
+    return `postgres://${auth}@${s.host}:${s.port ?? 5432}/${encodeURIComponent(s.dbname ?? 'postgres')}`;
+  } catch {
+    return null;
+  }
 }
 
 const conventionalConfigFiles = ['jobshift.config.ts', 'jobshift.config.mts', 'jobshift.config.js', 'jobshift.config.mjs'];

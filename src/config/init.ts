@@ -27,6 +27,19 @@ export async function initAws(config: Config, registry: JobRegistry, report: (li
     const queue = await sqs.send(new CreateQueueCommand({ QueueName: config.sqsQueue }));
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, Attributes: attributes }));
     report(`SQS queue ${config.sqsQueue} (DLQ ${config.sqsDeadLetterQueue}, maxReceiveCount ${maxReceiveCount(registry)}): ready`);
+    for (const [pool, name] of Object.entries(config.poolQueues)) {
+      if (name === config.sqsQueue) continue;
+      const poolDlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: String(retentionSeconds) } }));
+      const poolDlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: poolDlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+      const created = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: created.QueueUrl,
+          Attributes: { ...attributes, RedrivePolicy: JSON.stringify({ deadLetterTargetArn: poolDlqArn, maxReceiveCount: maxReceiveCount(registry) }) },
+        }),
+      );
+      report(`SQS queue ${name} for the ${pool} pool (DLQ ${name}-dlq): ready`);
+    }
     sqs.destroy();
   }
   if (config.store === 'dynamodb') {

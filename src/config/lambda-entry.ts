@@ -1,5 +1,6 @@
 import { systemClock } from '../core/clock.js';
 import type { JobDefinition } from '../core/define-job.js';
+import { planRegistry } from '../core/plan.js';
 import { createRegistry } from '../core/registry.js';
 import { builtinJobs } from '../jobs/index.js';
 import { createInlineExecutor } from '../worker/inline-executor.js';
@@ -26,7 +27,8 @@ export function createLambdaHandler(options: { jobs?: readonly JobDefinition[] }
     const config = loadConfig({}, process.env, process.env.LAMBDA_TASK_ROOT ?? process.cwd());
     const logger = createLogger({ level: config.logLevel, format: 'json', name: 'lambda' });
     const registry = options.jobs ? createRegistry([...builtinJobs, ...options.jobs]) : await loadRegistry(config.jobsModule);
-    const backends = await openBackends(config, { logger });
+    const placement = new Map(planRegistry(registry).map((p) => [p.type, p.runtime]));
+    const backends = await openBackends(config, { logger, runtimeOf: (type) => placement.get(type) });
     return {
       ...backends,
       executor: createInlineExecutor({ registry, artifacts: backends.artifacts }),

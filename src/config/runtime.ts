@@ -9,6 +9,7 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { startPoller } from '../worker/poller.js';
 import { processJob } from '../worker/process-job.js';
+import { planRegistry } from '../core/plan.js';
 import type { JobRegistry } from '../core/registry.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
 import { createInlineExecutor } from '../worker/inline-executor.js';
@@ -45,7 +46,8 @@ export async function startJobshift(
   prepare?: (backends: Backends) => Promise<void>,
 ): Promise<RunningJobshift> {
   const registry = await loadRegistry(config.jobsModule);
-  const backends = await openBackends(config, { logger });
+  const placement = new Map(planRegistry(registry).map((p) => [p.type, p.runtime]));
+  const backends = await openBackends(config, { logger, runtimeOf: (type) => placement.get(type) });
   await prepare?.(backends);
   const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   let draining = false;

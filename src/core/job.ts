@@ -82,4 +82,6 @@ export interface LogLine {
 export interface WakeUp {
   jobId: string;
   attempt: number;
+  /** Job type, when known: used to route the wake-up to its pool's queue, never sent in the message. */
+  type?: string;
 }

@@ -195,11 +195,11 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       const { job: fresh } = await h.store.createJob(newJob(h));
       expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([]);
       await h.advance(5000);
-      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 0 }]);
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 0, type: 'test.echo' }]);
       expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([]);
       await claim(h, fresh.id);
       await h.advance(1000);
-      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 1 }]);
+      expect(await h.store.takeDue({ limit: 10, wakeIdleMs: 5000 })).toEqual([{ jobId: fresh.id, attempt: 1, type: 'test.echo' }]);
     }));
   });
 }

@@ -156,7 +156,7 @@ async function settleFailure(
     const retryAt = deps.clock.now() + delayMs;
     await withStoreRetries(deps, () => store.failJob(job.id, job.attempt, { error, retryAt }));
     // If this send is lost the reconciler re-wakes the job once it is due.
-    await queue.send([{ jobId: job.id, attempt: job.attempt }], { delaySeconds: delayMs / 1000 }).catch((e: unknown) => {
+    await queue.send([{ jobId: job.id, attempt: job.attempt, type: job.type }], { delaySeconds: delayMs / 1000 }).catch((e: unknown) => {
       logger.warn('retry wake-up not sent; the reconciler will wake the job', { ...fields, error: String(e) });
     });
     await queue.ack(delivery);

@@ -33,11 +33,15 @@ describe('worker processes and signals', () => {
 
   it('SIGTERM: stops claiming within 1 s, finishes short jobs, hands back long ones, exits 0 within the drain budget', async () => {
     const { dataDir, client } = await stack();
-    const drainSeconds = 4;
+    const drainSeconds = 8;
     const worker = await startWorker(dataDir, { JOBSHIFT_CONCURRENCY: '3', JOBSHIFT_DRAIN_SECONDS: String(drainSeconds) });
-    const short = await client.submit({ type: 'test.sleep', input: { ms: 1500 } });
+    const short = await client.submit({ type: 'test.sleep', input: { ms: 1000 } });
     const long = await client.submit({ type: 'test.wait', input: {} });
-    await waitUntil(async () => (await client.getJob(short.id)).status === 'running' && (await client.getJob(long.id)).status === 'running');
+    // Both handlers have started (they report progress first thing), not merely been claimed.
+    await waitUntil(async () => {
+      const [s, l] = await Promise.all([client.getJob(short.id), client.getJob(long.id)]);
+      return s.progress.message === 'sleeping' && l.progress.message === 'waiting for abort';
+    });
     const signalledAt = Date.now();
     worker.proc.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
-import type { Job, JobStatus, LogLine } from '../../core/job.js';
+import type { Job, JobStatus, LogLine, WakeUp } from '../../core/job.js';
 import { isTerminal } from '../../core/job.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
 import type { JobStore, NewJob } from '../../ports/job-store.js';
@@ -522,7 +522,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
           }),
         ),
       );
-      const woken: { jobId: string; attempt: number }[] = [];
+      const woken: WakeUp[] = [];
       for (const item of (page.Items ?? []) as JobItem[]) {
         try {
           await client.send(
@@ -535,7 +535,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
               ExpressionAttributeValues: { ':now': now, ':attempt': item.attempt, ':status': item.status, ':idle': now - wakeIdleMs },
             }),
           );
-          woken.push({ jobId: item.id, attempt: item.attempt });
+          woken.push({ jobId: item.id, attempt: item.attempt, type: item.type });
         } catch (error) {
           if (!conditionFailed(error)) throw translateAwsError(error);
         }

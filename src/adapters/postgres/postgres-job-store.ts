@@ -267,16 +267,16 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
       }),
 
     async takeDue({ limit, wakeIdleMs }) {
-      const { rows } = await db.query<{ id: string; attempt: number }>(
+      const { rows } = await db.query<{ id: string; attempt: number; type: string }>(
         `WITH t AS (SELECT ${nowMs} AS now),
          due AS (SELECT j.id FROM ${jobs} j, t
                  WHERE ((j.status = 'queued' AND j.run_at <= t.now) OR (j.status = 'running' AND j.lease_expires_at <= t.now))
                    AND (j.woken_at IS NULL OR j.woken_at <= t.now - $2)
                  ORDER BY j.run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE ${jobs} j SET woken_at = t.now FROM due, t WHERE j.id = due.id RETURNING j.id, j.attempt`,
+         UPDATE ${jobs} j SET woken_at = t.now FROM due, t WHERE j.id = due.id RETURNING j.id, j.attempt, j.type`,
         [override(), wakeIdleMs, limit],
       );
-      return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
+      return rows.map((r) => ({ jobId: r.id, attempt: r.attempt, type: r.type }));
     },
 
     async abandonJob(id, error) {

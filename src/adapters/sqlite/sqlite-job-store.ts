@@ -108,10 +108,10 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       WHERE id = @id AND status IN ('failed', 'cancelled')`),
     dueQueued: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
       SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
-      ORDER BY run_at LIMIT @limit) RETURNING id, attempt`),
+      ORDER BY run_at LIMIT @limit) RETURNING id, attempt, type`),
     dueExpired: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
       SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
-      ORDER BY lease_expires_at LIMIT @limit) RETURNING id, attempt`),
+      ORDER BY lease_expires_at LIMIT @limit) RETURNING id, attempt, type`),
     abandon: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL, finished_at = @now, updated_at = @now
       WHERE id = @id AND status IN ('queued', 'running') RETURNING attempt`),
     ping: db.prepare('SELECT 1'),
@@ -311,8 +311,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
           .transaction(() => {
             const now = clock.now();
             const params = { now, idleBefore: now - wakeIdleMs, limit };
-            const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number }[];
-            return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt }));
+            const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number; type: string }[];
+            return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt, type: r.type }));
           })
           .immediate(),
       ),
