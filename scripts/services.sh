@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real protocol peers for the backend tests, on 127.0.0.1 only:
 #   PostgreSQL (Debian's package) and the moto server (PyPI) for SQS, DynamoDB and S3.
-# Usage: scripts/services.sh install | start | stop | env | start-pg | stop-pg
+# Usage: scripts/services.sh install | start | stop | env | start-pg | stop-pg | start-redis | stop-redis
 # JOBSHIFT_SERVICES_DIR and JOBSHIFT_TEST_PG_PORT select another instance (the outage test runs its own).
 # `start` is idempotent and prints nothing but progress; `env` prints the variables the tests read.
 set -euo pipefail
@@ -19,7 +19,24 @@ install() {
     else echo "PostgreSQL is missing: sudo apt-get install postgresql" >&2; exit 1; fi
   fi
   command -v moto_server >/dev/null || python3 -m pip install -q "moto[server]"
+  if ! command -v redis-server >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    else echo "Redis is missing (benchmarks only): sudo apt-get install redis-server" >&2; fi
+  fi
 }
+
+redis_port=${JOBSHIFT_BENCH_REDIS_PORT:-56379}
+start_redis() {
+  command -v redis-server >/dev/null || { echo "redis-server not installed (scripts/services.sh install)" >&2; exit 1; }
+  mkdir -p "$state/redis"
+  if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+    # Redis as commonly deployed: default snapshotting, no AOF.
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$state/redis" --daemonize yes --logfile "$state/redis/redis.log" >/dev/null
+    for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  echo "Redis on 127.0.0.1:$redis_port"
+}
+stop_redis() { redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; }
 
 start_pg() {
   local bin; bin=$(pg_bin)
@@ -68,6 +85,8 @@ case "${1:-start}" in
   install) install ;;
   start) start_pg; start_moto ;;
   start-pg) start_pg ;;
+  start-redis) start_redis ;;
+  stop-redis) stop_redis ;;
   stop-pg) stop_pg ;;
   stop) stop ;;
   env) print_env ;;

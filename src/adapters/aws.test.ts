@@ -5,6 +5,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { describe, expect, it } from 'vitest';
 import { testAws, testAwsEndpoint, uniqueName } from '../../test/helpers/services.js';
 import { runArtifactStoreConformance } from '../ports/artifact-store.conformance.js';
+import { loadConfig } from '../config/config.js';
+import { withDatabaseSecret } from '../config/secrets.js';
 import { createManualClock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
@@ -84,6 +86,23 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
     expect(await store.getJob(job.id)).toMatchObject({ status: 'failed', error: { code: 'dead_lettered' } });
     raw.destroy();
     client.destroy();
+  });
+
+  it('Lambda reads the RDS secret from Secrets Manager by ARN and builds the database URL from it', async () => {
+    const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const client = new SecretsManagerClient(awsClientConfig(testAws));
+    const secret = await client.send(
+      new CreateSecretCommand({
+        Name: uniqueName('db'),
+        SecretString: JSON.stringify({ username: 'jobshift', password: 's3cret', host: 'db.internal', port: 5432, dbname: 'jobs' }),
+      }),
+    );
+    client.destroy();
+    // As in a Lambda function, credentials come from this process's environment.
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    const env = await withDatabaseSecret({ JOBSHIFT_DATABASE_SECRET_ARN: secret.ARN, JOBSHIFT_AWS_ENDPOINT: testAwsEndpoint });
+    expect(loadConfig({}, { ...env, JOBSHIFT_STORE: 'postgres' }, '/').databaseUrl).toBe('postgres://jobshift:s3cret@db.internal:5432/jobs');
   });
 
   it('S3: presigned GET URLs download without credentials', async () => {

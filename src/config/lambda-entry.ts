@@ -10,6 +10,7 @@ import { loadConfig } from './config.js';
 import { openBackends } from './compose.js';
 import { loadRegistry } from './load-jobs.js';
 import { createLogger } from './logger.js';
+import { withDatabaseSecret } from './secrets.js';
 
 /**
  * The AWS Lambda entry point (`jobshift/lambda`): an SQS event handler with
@@ -24,7 +25,7 @@ import { createLogger } from './logger.js';
 export function createLambdaHandler(options: { jobs?: readonly JobDefinition[] } = {}) {
   let deps: Promise<LambdaDeps> | undefined;
   const compose = async (): Promise<LambdaDeps> => {
-    const config = loadConfig({}, process.env, process.env.LAMBDA_TASK_ROOT ?? process.cwd());
+    const config = loadConfig({}, await withDatabaseSecret(process.env), process.env.LAMBDA_TASK_ROOT ?? process.cwd());
     const logger = createLogger({ level: config.logLevel, format: 'json', name: 'lambda' });
     const registry = options.jobs ? createRegistry([...builtinJobs, ...options.jobs]) : await loadRegistry(config.jobsModule);
     const placement = new Map(planRegistry(registry).map((p) => [p.type, p.runtime]));

@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Subject } from './types.js';
+import { pool } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+/** BullMQ on Redis, as commonly deployed (default Redis persistence, removeOnComplete). */
+export function bullmqSubject(redisPort: number): Subject {
+  // In ESM, BullMQ takes constructed clients; workers need their own (blocking) connection.
+  const client = () => new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null });
+  const connection = client();
+  let round = 0;
+  let queue = new Queue(`bench-${process.pid}-${round}`, { connection });
+  const jobOptions = { removeOnComplete: true, removeOnFail: true };
+  return {
+    name: 'bullmq',
+    async describe() {
+      return { version: (require('bullmq/package.json') as { version: string }).version, jobOptions };
+    },
+    async reset() {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      queue = new Queue(`bench-${process.pid}-${++round}`, { connection });
+    },
+    enqueue: (count, inFlight) => pool(count, inFlight, (i) => queue.add('noop', { i }, jobOptions)),
+    enqueueBulk: (count) =>
+      (async () => {
+        for (let i = 0; i < count; i += 1000) {
+          await queue.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: jobOptions })));
+        }
+      })(),
+    async drain(count, concurrency) {
+      let done = 0;
+      await new Promise<void>((resolve, reject) => {
+        const workerConnection = client();
+        const worker = new Worker(queue.name, async () => null, { connection: workerConnection, concurrency, autorun: true });
+        worker.on('completed', () => {
+          if (++done === count) void worker.close().then(() => workerConnection.quit().then(() => resolve()), reject);
+        });
+        worker.on('error', reject);
+      });
+    },
+    async close() {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      await connection.quit();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import type { Backends } from '../../src/config/compose.js';
+import { openBackends } from '../../src/config/compose.js';
+import { systemClock } from '../../src/core/clock.js';
+import { defineJob } from '../../src/core/define-job.js';
+import { newId } from '../../src/core/ids.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/registry.js';
+import { createInlineExecutor } from '../../src/worker/inline-executor.js';
+import { startPoller } from '../../src/worker/poller.js';
+import { processJob } from '../../src/worker/process-job.js';
+import { z } from 'zod';
+import type { Subject } from './types.js';
+import { pool } from './types.js';
+
+const noop = defineJob({ type: 'bench.noop', input: z.object({ i: z.number() }).strict(), handler: () => null });
+const registry = createRegistry([noop]);
+
+/**
+ * jobshift through its library seams (the same two calls the HTTP route makes: a durable
+ * createJob, then the wake-up), drained by the container runtime's poller + processJob with the
+ * inline executor (no-op handlers need no thread).
+ */
+export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: string): Subject {
+  let dataDir = '';
+  let backends: Backends | undefined;
+  let schemaCounter = 0;
+  const open = async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'jobshift-bench-'));
+    const env =
+      profile === 'postgres'
+        ? { JOBSHIFT_STORE: 'postgres', JOBSHIFT_QUEUE: 'postgres', JOBSHIFT_DATABASE_URL: databaseUrl ?? '', JOBSHIFT_POSTGRES_SCHEMA: `bench_${process.pid}_${schemaCounter++}`, JOBSHIFT_POSTGRES_POOL_SIZE: '20' }
+        : {};
+    backends = await openBackends(loadConfig({ dataDir }, env));
+    return backends;
+  };
+  const submit = async (b: Backends, i: number) => {
+    const { job } = await b.store.createJob({ id: newId('job'), tenant: 'bench', type: 'bench.noop', input: { i }, maxAttempts: 3, timeoutSeconds: 60, runAt: Date.now() });
+    await b.queue.send([{ jobId: job.id, attempt: 0, type: job.type }]);
+  };
+  return {
+    name: `jobshift-${profile}`,
+    async describe() {
+      return { profile, synchronous: profile === 'embedded' ? 'FULL (SQLite, WAL)' : 'PostgreSQL default (fsync on)', executor: 'inline' };
+    },
+    async reset() {
+      await backends?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await open();
+    },
+    async enqueue(count, inFlight) {
+      const b = backends ?? (await open());
+      await pool(count, inFlight, (i) => submit(b, i));
+    },
+    enqueueBulk: () => null,
+    async drain(count, concurrency) {
+      const b = backends ?? (await open());
+      const shutdown = new AbortController();
+      let done = 0;
+      let finish: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
+      const poller = startPoller({
+        queue: b.queue,
+        concurrency,
+        visibilityTimeoutSeconds: 30,
+        waitTimeSeconds: 1,
+        logger: silentLogger,
+        process: async (delivery) => {
+          const outcome = await processJob(delivery, {
+            ...b,
+            executor,
+            registry,
+            clock: systemClock,
+            logger: silentLogger,
+            workerId: 'bench',
+            leaseMs: 30_000,
+            heartbeatMs: 10_000,
+            shutdown: shutdown.signal,
+          });
+          if (outcome === 'succeeded' && ++done >= count) finish();
+        },
+      });
+      await finished;
+      await poller.stopReceiving();
+      await poller.waitForIdle(5000);
+    },
+    async close() {
+      await backends?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
