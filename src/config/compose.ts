@@ -11,6 +11,8 @@ import type { PostgresDatabase } from '../adapters/postgres/database.js';
 import type { AwsConnection } from '../adapters/aws-clients.js';
 import { createThreadExecutor } from '../worker/thread-executor.js';
 import type { HandlerExecutor } from '../worker/executor.js';
+import type { LambdaDeps } from '../worker/lambda-runtime.js';
+import type { JobRegistry } from '../core/registry.js';
 import type { Runtime } from '../core/placement.js';
 import type { Config } from './config.js';
 
@@ -156,6 +158,21 @@ export async function openArtifactStore(config: Config, closers: (() => Promise<
   }
   const { createFsArtifactStore } = await import('../adapters/fs/fs-artifact-store.js');
   return createFsArtifactStore({ rootDir: artifactsDir(config) });
+}
+
+/** Everything processJob needs except the shutdown signal, which each runtime owns. */
+export function pipelineDeps(
+  config: Config,
+  backends: Backends,
+  parts: { registry: JobRegistry; executor: HandlerExecutor; logger: Logger; workerId: string },
+): LambdaDeps {
+  return {
+    ...backends,
+    ...parts,
+    clock: systemClock,
+    leaseMs: config.leaseSeconds * 1000,
+    heartbeatMs: config.heartbeatSeconds * 1000,
+  };
 }
 
 /** What a handler thread needs to rebuild its side of the composition. */

@@ -1,4 +1,3 @@
-import { systemClock } from '../core/clock.js';
 import type { JobDefinition } from '../core/define-job.js';
 import { planRegistry } from '../core/plan.js';
 import { createRegistry } from '../core/registry.js';
@@ -7,7 +6,7 @@ import { createInlineExecutor } from '../worker/inline-executor.js';
 import type { LambdaDeps } from '../worker/lambda-runtime.js';
 import { createSqsBatchHandler } from '../worker/lambda-runtime.js';
 import { loadConfig } from './config.js';
-import { openBackends } from './compose.js';
+import { openBackends, pipelineDeps } from './compose.js';
 import { loadRegistry } from './load-jobs.js';
 import { createLogger } from './logger.js';
 import { withDatabaseSecret } from './secrets.js';
@@ -30,16 +29,12 @@ export function createLambdaHandler(options: { jobs?: readonly JobDefinition[] }
     const registry = options.jobs ? createRegistry([...builtinJobs, ...options.jobs]) : await loadRegistry(config.jobsModule);
     const placement = new Map(planRegistry(registry).map((p) => [p.type, p.runtime]));
     const backends = await openBackends(config, { logger, runtimeOf: (type) => placement.get(type) });
-    return {
-      ...backends,
-      executor: createInlineExecutor({ registry, artifacts: backends.artifacts }),
+    return pipelineDeps(config, backends, {
       registry,
-      clock: systemClock,
+      executor: createInlineExecutor({ registry, artifacts: backends.artifacts }),
       logger,
       workerId: `lambda-${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? process.pid}`,
-      leaseMs: config.leaseSeconds * 1000,
-      heartbeatMs: config.heartbeatSeconds * 1000,
-    };
+    });
   };
   return createSqsBatchHandler(() => {
     deps ??= compose().catch((error: unknown) => {

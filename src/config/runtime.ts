@@ -14,12 +14,11 @@ import type { JobRegistry } from '../core/registry.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
 import { createInlineExecutor } from '../worker/inline-executor.js';
 import { startLambdaEventSource } from '../worker/lambda-event-source.js';
-import type { LambdaDeps } from '../worker/lambda-runtime.js';
 import { createSqsBatchHandler } from '../worker/lambda-runtime.js';
 import { startReconciler } from '../worker/reconciler.js';
 import type { Config } from './config.js';
 import type { Backends } from './compose.js';
-import { createHandlerExecutor, openBackends } from './compose.js';
+import { createHandlerExecutor, openBackends, pipelineDeps } from './compose.js';
 import { loadRegistry } from './load-jobs.js';
 
 export interface Roles {
@@ -81,24 +80,14 @@ export async function startJobshift(
   const lambda = roles.worker && config.runtime === 'lambda';
   const executor = roles.worker && !lambda ? createHandlerExecutor(config, logger) : undefined;
   const eventSource = lambda ? startLocalLambda(config, backends, registry, logger, workerId) : undefined;
-  const poller = executor
+  const containerDeps = executor ? pipelineDeps(config, backends, { registry, executor, logger, workerId }) : undefined;
+  const poller = containerDeps
     ? startPoller({
         queue: backends.queue,
         concurrency: config.concurrency,
         visibilityTimeoutSeconds: Math.ceil(config.leaseSeconds),
         logger,
-        process: (delivery) =>
-          processJob(delivery, {
-            ...backends,
-            executor,
-            registry,
-            clock: systemClock,
-            logger,
-            workerId,
-            leaseMs: config.leaseSeconds * 1000,
-            heartbeatMs: config.heartbeatSeconds * 1000,
-            shutdown: shutdown.signal,
-          }),
+        process: (delivery) => processJob(delivery, { ...containerDeps, shutdown: shutdown.signal }),
       })
     : undefined;
   if (poller) logger.info('worker started', { workerId, concurrency: config.concurrency, types: [...registry.keys()] });
@@ -145,16 +134,7 @@ export async function startJobshift(
 
 /** `worker --runtime lambda`: the Lambda handler behind a local SQS event source mapping. */
 function startLocalLambda(config: Config, backends: Backends, registry: JobRegistry, logger: Logger, workerId: string) {
-  const deps: LambdaDeps = {
-    ...backends,
-    executor: createInlineExecutor({ registry, artifacts: backends.artifacts }),
-    registry,
-    clock: systemClock,
-    logger,
-    workerId,
-    leaseMs: config.leaseSeconds * 1000,
-    heartbeatMs: config.heartbeatSeconds * 1000,
-  };
+  const deps = pipelineDeps(config, backends, { registry, executor: createInlineExecutor({ registry, artifacts: backends.artifacts }), logger, workerId });
   logger.info('lambda runtime started (local SQS event source mapping)', {
     workerId,
     batchSize: config.lambdaBatchSize,

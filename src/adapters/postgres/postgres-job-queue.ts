@@ -6,6 +6,7 @@ import { silentLogger } from '../../core/logger.js';
 import type { Delivery, JobQueue } from '../../ports/job-queue.js';
 import type { PostgresDatabase } from './database.js';
 import { translatePgError } from './database.js';
+import { waitForEvent } from '../wait-for-event.js';
 
 interface Handle {
   id: number;
@@ -56,19 +57,6 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
       }
     })());
 
-  const waitForWake = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wakes.off('wake', done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakes.on('wake', done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-
   const setVisibility = async (delivery: Delivery, visibleAtSql: string, values: unknown[]) => {
     const { id, receipt } = delivery.handle as Handle;
     await db.query(`UPDATE ${table} SET visible_at = ${visibleAtSql} WHERE id = $1 AND receipt = $2`, [id, receipt, ...values]);
@@ -107,7 +95,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
             handle: { id: row.id, receipt } satisfies Handle,
           }));
         }
-        await waitForWake(Math.min(pollIntervalMs, remaining), signal);
+        await waitForEvent(wakes, 'wake', Math.min(pollIntervalMs, remaining), signal);
       }
     },
 

@@ -6,6 +6,7 @@ import type { WakeUp } from '../../core/job.js';
 import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.js';
 import type { SqliteDatabase } from './database.js';
 import { guarded } from './database.js';
+import { waitForEvent } from '../wait-for-event.js';
 
 export interface SqliteJobQueueOptions {
   db: SqliteDatabase;
@@ -60,19 +61,6 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
     }));
   };
 
-  const waitForSend = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        localSends.off('send', done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      localSends.on('send', done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-
   return {
     send: (messages, sendOptions) =>
       guarded(() => {
@@ -87,7 +75,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
         const deliveries = await guarded(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000));
         const remaining = deadline - Date.now();
         if (deliveries.length > 0 || remaining <= 0 || signal?.aborted) return deliveries;
-        await waitForSend(Math.min(pollIntervalMs, remaining), signal);
+        await waitForEvent(localSends, 'send', Math.min(pollIntervalMs, remaining), signal);
       }
     },
 
