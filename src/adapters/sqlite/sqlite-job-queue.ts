@@ -5,7 +5,7 @@ import { systemClock } from '../../core/clock.js';
 import type { WakeUp } from '../../core/job.js';
 import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.js';
 import type { SqliteDatabase } from './database.js';
-import { guarded } from './database.js';
+import { groupCommitFor } from './group-commit.js';
 import { waitForEvent } from '../wait-for-event.js';
 
 export interface SqliteJobQueueOptions {
@@ -33,6 +33,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const { db } = options;
   const clock = options.clock ?? systemClock;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const commit = groupCommitFor(db);
   const insert = db.prepare('INSERT INTO queue_messages (job_id, attempt, visible_at) VALUES (?, ?, ?)');
   const take = db.prepare(`UPDATE queue_messages SET visible_at = @until, receive_count = receive_count + 1, receipt = @receipt
     WHERE id IN (SELECT id FROM queue_messages WHERE visible_at <= @now ORDER BY visible_at, id LIMIT @max)
@@ -62,17 +63,16 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   };
 
   return {
-    send: (messages, sendOptions) =>
-      guarded(() => {
-        if (messages.length === 0) return;
-        sendMany.immediate(messages, clock.now() + (sendOptions?.delaySeconds ?? 0) * 1000);
-        if (!sendOptions?.delaySeconds) localSends.emit('send');
-      }),
+    async send(messages, sendOptions) {
+      if (messages.length === 0) return;
+      await commit(() => sendMany(messages, clock.now() + (sendOptions?.delaySeconds ?? 0) * 1000));
+      if (!sendOptions?.delaySeconds) localSends.emit('send');
+    },
 
     async receive({ maxMessages, visibilityTimeoutSeconds, waitTimeSeconds, signal }: ReceiveOptions) {
       const deadline = Date.now() + waitTimeSeconds * 1000;
       for (;;) {
-        const deliveries = await guarded(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000));
+        const deliveries = await commit(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000));
         const remaining = deadline - Date.now();
         if (deliveries.length > 0 || remaining <= 0 || signal?.aborted) return deliveries;
         await waitForEvent(localSends, 'send', Math.min(pollIntervalMs, remaining), signal);
@@ -80,23 +80,22 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
     },
 
     ack: (delivery) =>
-      guarded(() => {
+      commit(() => {
         const { id, receipt } = delivery.handle as Handle;
         remove.run(id, receipt);
       }),
 
     extendVisibility: (delivery, seconds) =>
-      guarded(() => {
+      commit(() => {
         const { id, receipt } = delivery.handle as Handle;
         setVisibility.run(clock.now() + seconds * 1000, id, receipt);
       }),
 
-    release: (delivery) =>
-      guarded(() => {
-        const { id, receipt } = delivery.handle as Handle;
-        setVisibility.run(clock.now(), id, receipt);
-        localSends.emit('send');
-      }),
+    async release(delivery) {
+      const { id, receipt } = delivery.handle as Handle;
+      await commit(() => setVisibility.run(clock.now(), id, receipt));
+      localSends.emit('send');
+    },
 
     close: async () => {},
   };

@@ -6,6 +6,7 @@ import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, NewJob } from '
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
 import type { SqliteDatabase } from './database.js';
 import { guarded } from './database.js';
+import { groupCommitFor } from './group-commit.js';
 
 interface JobRow {
   id: string;
@@ -117,19 +118,16 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     ping: db.prepare('SELECT 1'),
   };
 
+  const commit = groupCommitFor(db);
   const log = (id: string, attempt: number, message: string, level: LogLine['level'] = 'system') =>
     sql.log.run(id, attempt, clock.now(), level, message);
 
   /** Runs a fenced update; zero rows changed means the caller lost its lease. */
   const fenced = (id: string, attempt: number, run: () => { changes: number }, message?: string) =>
-    guarded(() =>
-      db
-        .transaction(() => {
+    commit(() => {
           if (run().changes === 0) throw new LeaseLostError(id, attempt);
           if (message) log(id, attempt, message);
-        })
-        .immediate(),
-    );
+        });
 
   const getRow = (id: string, tenant?: string): JobRow | undefined => {
     const row = sql.byId.get(id) as JobRow | undefined;
@@ -144,9 +142,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
 
   return {
     createJob: (job: NewJob) =>
-      guarded(() =>
-        db
-          .transaction((): CreateJobResult => {
+      commit((): CreateJobResult => {
             if (job.idempotency) {
               const existing = sql.byIdempotency.get(job.tenant, job.idempotency.key) as JobRow | undefined;
               if (existing) {
@@ -170,9 +166,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
             });
             sql.log.run(job.id, 0, now, 'system', 'queued');
             return { job: toJob(sql.byId.get(job.id) as JobRow), created: true };
-          })
-          .immediate(),
-      ),
+          }),
 
     getJob: (id, tenant) =>
       guarded(() => {
@@ -208,20 +202,16 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       }),
 
     claimJob: (id, { workerId, leaseMs }) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             const now = clock.now();
             const row = sql.claim.get({ id, now, lease: now + leaseMs, workerId }) as JobRow | undefined;
             if (!row) return null;
             log(id, row.attempt, `claimed by ${workerId} (attempt ${row.attempt})`);
             return toJob(row);
-          })
-          .immediate(),
-      ),
+          }),
 
     renewLease: (id, attempt, leaseMs) =>
-      guarded(() => {
+      commit(() => {
         const now = clock.now();
         const row = sql.renew.get({ id, attempt, now, lease: now + leaseMs }) as { cancel_requested: number } | undefined;
         if (!row) throw new LeaseLostError(id, attempt);
@@ -229,20 +219,16 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       }),
 
     recordProgress: (id, attempt, progress) =>
-      guarded(() => {
+      commit(() => {
         const changes = sql.progress.run({ id, attempt, now: clock.now(), ...progress }).changes;
         if (changes === 0) throw new LeaseLostError(id, attempt);
       }),
 
     appendLog: (id, attempt, message) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             if (!sql.isCurrent.get(id, attempt)) throw new LeaseLostError(id, attempt);
             log(id, attempt, message, 'info');
-          })
-          .immediate(),
-      ),
+          }),
 
     getLogs: (id) => guarded(() => sql.logs.all(id) as LogLine[]),
 
@@ -278,55 +264,39 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       fenced(id, attempt, () => sql.markCancelled.run({ id, attempt, now: clock.now() }), 'cancelled'),
 
     cancelJob: (id, tenant) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             const row = requireRow(id, tenant);
             const now = clock.now();
             if (sql.cancelQueued.run({ id, now }).changes === 1) log(id, row.attempt, 'cancelled');
             else if (sql.cancelRunning.run({ id, now }).changes === 1) log(id, row.attempt, 'cancel requested');
             else throw new ConflictError(`job ${id} is already ${row.status} and cannot be cancelled`, 'job_finished');
             return toJob(sql.byId.get(id) as JobRow);
-          })
-          .immediate(),
-      ),
+          }),
 
     retryJob: (id, tenant) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             const row = requireRow(id, tenant);
             if (sql.retry.run({ id, now: clock.now() }).changes === 0) {
               throw new ConflictError(`job ${id} is ${row.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
             }
             log(id, row.attempt, 'retry requested');
             return toJob(sql.byId.get(id) as JobRow);
-          })
-          .immediate(),
-      ),
+          }),
 
     takeDue: ({ limit, wakeIdleMs }) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             const now = clock.now();
             const params = { now, idleBefore: now - wakeIdleMs, limit };
             const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number; type: string }[];
             return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt, type: r.type }));
-          })
-          .immediate(),
-      ),
+          }),
 
     abandonJob: (id, error) =>
-      guarded(() =>
-        db
-          .transaction(() => {
+      commit(() => {
             const row = sql.abandon.get({ id, now: clock.now(), error: JSON.stringify(error) }) as { attempt: number } | undefined;
             if (row) log(id, row.attempt, `failed: ${error.message}`);
             return row !== undefined;
-          })
-          .immediate(),
-      ),
+          }),
 
     ping: () => guarded(() => void sql.ping.get()),
 

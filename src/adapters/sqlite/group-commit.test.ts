@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IdempotencyMismatchError } from '../../core/errors.js';
+import { openSqliteDatabase } from './database.js';
+import { groupCommitFor } from './group-commit.js';
+import { createSqliteJobStore } from './sqlite-job-store.js';
+
+const open = () => openSqliteDatabase(join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite'));
+
+describe('group commit', () => {
+  it('commits the writes of one event-loop turn in a single transaction', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
+    const db = openSqliteDatabase(path);
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const reader = openSqliteDatabase(path);
+    const commit = groupCommitFor(db);
+    const seenByOtherConnection: number[] = [];
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, n) =>
+        commit(() => {
+          db.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+          // Another connection sees only committed data: still nothing while the batch runs.
+          seenByOtherConnection.push((reader.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c);
+          return n;
+        }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, n) => n));
+    expect(seenByOtherConnection).toEqual(Array.from({ length: 50 }, () => 0));
+    expect((reader.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c).toBe(50);
+    reader.close();
+    db.close();
+  });
+
+  it('rolls back a failing write alone and answers it with its own error', async () => {
+    const db = open();
+    const store = createSqliteJobStore({ db });
+    const job = (id: string, hash: string) => ({
+      id,
+      tenant: 't1',
+      type: 'x.y',
+      input: {},
+      maxAttempts: 1,
+      timeoutSeconds: 1,
+      runAt: Date.now(),
+      idempotency: { key: 'same-key', requestHash: hash },
+    });
+    const outcomes = await Promise.allSettled([
+      store.createJob(job('job_a', 'h1')),
+      store.createJob(job('job_b', 'h2')),
+      store.createJob({ ...job('job_c', 'h3'), idempotency: { key: 'other', requestHash: 'h3' } }),
+    ]);
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.any(IdempotencyMismatchError) });
+    expect(outcomes[2]).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(await store.getJob('job_b')).toBeNull();
+    expect(await store.getJob('job_c')).not.toBeNull();
+    db.close();
+  });
+});

@@ -1,0 +1,70 @@
+import type { SqliteDatabase } from './database.js';
+import { translateSqliteError } from './database.js';
+
+interface Pending {
+  run: () => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export type GroupCommit = <T>(run: () => T) => Promise<T>;
+
+const perDatabase = new WeakMap<SqliteDatabase, GroupCommit>();
+
+/**
+ * Group commit: every write asked for in the same event-loop turn runs in one IMMEDIATE
+ * transaction, so one fsync (synchronous=FULL) covers all of them. Each write still runs in a
+ * savepoint of its own, so one failing write (an idempotency conflict, a lost lease) rolls back
+ * alone, and every caller is answered only after the commit — a promise that resolves means the
+ * write is durable, exactly as with one transaction per write.
+ */
+export function groupCommitFor(db: SqliteDatabase): GroupCommit {
+  let commit = perDatabase.get(db);
+  if (!commit) {
+    commit = createGroupCommit(db);
+    perDatabase.set(db, commit);
+  }
+  return commit;
+}
+
+function createGroupCommit(db: SqliteDatabase): GroupCommit {
+  let pending: Pending[] = [];
+  let scheduled = false;
+
+  const flush = () => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      db.transaction(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: db.transaction(item.run)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      // The commit itself failed (locked or full disk): nothing in the batch is durable.
+      const translated = translateSqliteError(error);
+      for (const item of batch) item.reject(translated);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) item.resolve(outcome.value);
+      else item.reject(translateSqliteError(outcome?.error));
+    });
+  };
+
+  return <T>(run: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}
