@@ -7,11 +7,8 @@ import type { Delivery, JobQueue } from '../../ports/job-queue.js';
 import type { PostgresDatabase } from './database.js';
 import { translatePgError } from './database.js';
 import { waitForEvent } from '../wait-for-event.js';
-
-interface Handle {
-  id: number;
-  receipt: string;
-}
+import type { QueueHandle, QueueRow } from '../sql-rows.js';
+import { toDelivery } from '../sql-rows.js';
 
 export interface PostgresJobQueueOptions {
   db: PostgresDatabase;
@@ -58,7 +55,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
     })());
 
   const setVisibility = async (delivery: Delivery, visibleAtSql: string, values: unknown[]) => {
-    const { id, receipt } = delivery.handle as Handle;
+    const { id, receipt } = delivery.handle as QueueHandle;
     await db.query(`UPDATE ${table} SET visible_at = ${visibleAtSql} WHERE id = $1 AND receipt = $2`, [id, receipt, ...values]);
   };
 
@@ -79,7 +76,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
       const deadline = Date.now() + waitTimeSeconds * 1000;
       for (;;) {
         const receipt = randomUUID();
-        const { rows } = await db.query<{ id: number; job_id: string; attempt: number; receive_count: number }>(
+        const { rows } = await db.query<QueueRow>(
           `WITH picked AS (SELECT id FROM ${table} WHERE visible_at <= ${nowMs} ORDER BY visible_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
            UPDATE ${table} q SET visible_at = ${nowMs} + $2, receive_count = receive_count + 1, receipt = $3
            FROM picked WHERE q.id = picked.id RETURNING q.id, q.job_id, q.attempt, q.receive_count`,
@@ -87,20 +84,14 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
         );
         const remaining = deadline - Date.now();
         if (rows.length > 0 || remaining <= 0 || signal?.aborted) {
-          return rows.map((row) => ({
-            jobId: row.job_id,
-            attempt: row.attempt,
-            deliveryId: String(row.id),
-            receiveCount: row.receive_count,
-            handle: { id: row.id, receipt } satisfies Handle,
-          }));
+          return rows.map((row) => toDelivery(row, receipt));
         }
         await waitForEvent(wakes, 'wake', Math.min(pollIntervalMs, remaining), signal);
       }
     },
 
     async ack(delivery) {
-      const { id, receipt } = delivery.handle as Handle;
+      const { id, receipt } = delivery.handle as QueueHandle;
       await db.query(`DELETE FROM ${table} WHERE id = $1 AND receipt = $2`, [id, receipt]);
     },
 

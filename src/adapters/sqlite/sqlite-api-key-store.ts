@@ -1,29 +1,15 @@
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
-import type { ApiKeyRecord, ApiKeyStore } from '../../ports/job-store.js';
+import type { ApiKeyStore } from '../../ports/job-store.js';
+import type { KeyRow } from '../sql-rows.js';
+import { keyColumns, toKeyRecord } from '../sql-rows.js';
 import type { SqliteDatabase } from './database.js';
 import { guarded } from './database.js';
-
-interface KeyRow {
-  id: string;
-  tenant: string;
-  name: string | null;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toRecord = (row: KeyRow): ApiKeyRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  name: row.name,
-  createdAt: row.created_at,
-  revokedAt: row.revoked_at,
-});
 
 export function createSqliteApiKeyStore(options: { db: SqliteDatabase; clock?: Clock }): ApiKeyStore {
   const { db } = options;
   const clock = options.clock ?? systemClock;
-  const columns = 'id, tenant, name, created_at, revoked_at';
+  const columns = keyColumns;
   const insert = db.prepare('INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)');
   const byHash = db.prepare(`SELECT ${columns} FROM api_keys WHERE hash = ?`);
   const byId = db.prepare(`SELECT ${columns} FROM api_keys WHERE id = ?`);
@@ -32,12 +18,12 @@ export function createSqliteApiKeyStore(options: { db: SqliteDatabase; clock?: C
     createApiKey: ({ id, tenant, name, hash }) =>
       guarded(() => {
         insert.run(id, tenant, name, hash, clock.now());
-        return toRecord(byId.get(id) as KeyRow);
+        return toKeyRecord(byId.get(id) as KeyRow);
       }),
     findApiKeyByHash: (hash) =>
       guarded(() => {
         const row = byHash.get(hash) as KeyRow | undefined;
-        return row ? toRecord(row) : null;
+        return row ? toKeyRecord(row) : null;
       }),
     listApiKeys: (tenant) =>
       guarded(() => {
@@ -46,7 +32,7 @@ export function createSqliteApiKeyStore(options: { db: SqliteDatabase; clock?: C
             ? db.prepare(`SELECT ${columns} FROM api_keys ORDER BY created_at`).all()
             : db.prepare(`SELECT ${columns} FROM api_keys WHERE tenant = ? ORDER BY created_at`).all(tenant)
         ) as KeyRow[];
-        return rows.map(toRecord);
+        return rows.map(toKeyRecord);
       }),
     revokeApiKey: (id) =>
       guarded(() => {

@@ -6,6 +6,8 @@ import type { WakeUp } from '../../core/job.js';
 import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.js';
 import type { SqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
+import type { QueueHandle, QueueRow } from '../sql-rows.js';
+import { toDelivery } from '../sql-rows.js';
 import { waitForEvent } from '../wait-for-event.js';
 
 export interface SqliteJobQueueOptions {
@@ -17,11 +19,6 @@ export interface SqliteJobQueueOptions {
    * @default 100
    */
   pollIntervalMs?: number;
-}
-
-interface Handle {
-  id: number;
-  receipt: string;
 }
 
 /** Messages sent in this process wake this process's pollers without waiting for the poll interval. */
@@ -47,19 +44,8 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const tryReceive = (max: number, visibilityMs: number): Delivery[] => {
     const now = clock.now();
     const receipt = randomUUID();
-    const rows = take.all({ now, until: now + visibilityMs, receipt, max }) as {
-      id: number;
-      job_id: string;
-      attempt: number;
-      receive_count: number;
-    }[];
-    return rows.map((row) => ({
-      jobId: row.job_id,
-      attempt: row.attempt,
-      deliveryId: String(row.id),
-      receiveCount: row.receive_count,
-      handle: { id: row.id, receipt } satisfies Handle,
-    }));
+    const rows = take.all({ now, until: now + visibilityMs, receipt, max }) as QueueRow[];
+    return rows.map((row) => toDelivery(row, receipt));
   };
 
   return {
@@ -81,18 +67,18 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
 
     ack: (delivery) =>
       commit(() => {
-        const { id, receipt } = delivery.handle as Handle;
+        const { id, receipt } = delivery.handle as QueueHandle;
         remove.run(id, receipt);
       }),
 
     extendVisibility: (delivery, seconds) =>
       commit(() => {
-        const { id, receipt } = delivery.handle as Handle;
+        const { id, receipt } = delivery.handle as QueueHandle;
         setVisibility.run(clock.now() + seconds * 1000, id, receipt);
       }),
 
     async release(delivery) {
-      const { id, receipt } = delivery.handle as Handle;
+      const { id, receipt } = delivery.handle as QueueHandle;
       await commit(() => setVisibility.run(clock.now(), id, receipt));
       localSends.emit('send');
     },
