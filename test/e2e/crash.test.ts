@@ -3,15 +3,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/client/client.js';
 import type { JobshiftProcess } from '../helpers/stack.js';
-import { clientFor, createKey, isTerminal, startWithApi, startWorker, stopProcess, tempDir, waitUntil } from '../helpers/stack.js';
+import { clientFor, createKey, heartbeatSeconds, isTerminal, leaseSeconds, startWithApi, startWorker, stopProcess, tempDir, waitUntil } from '../helpers/stack.js';
 
 const running: JobshiftProcess[] = [];
 afterAll(async () => {
   await Promise.all(running.map((p) => stopProcess(p, 'SIGKILL')));
 });
 
-const leaseSeconds = 2;
-const heartbeatSeconds = 0.5;
 
 describe('crash safety with several worker processes on one data dir', () => {
   it('loses nothing and writes no transition or artifact twice when workers are SIGKILLed at random', async () => {
@@ -24,7 +22,9 @@ describe('crash safety with several worker processes on one data dir', () => {
     const client = clientFor(api.url, key);
     // Everything is queued first, so the kills below land while work is in flight.
     const ids: string[] = [];
-    for (let i = 0; i < 200; i++) ids.push((await client.submit({ type: 'test.sleep', input: { ms: 100 + ((i * 37) % 500) } })).id);
+    // maxAttempts 10: a job whose workers are killed repeatedly must not run out of attempts here;
+    // this test is about loss and duplication, the attempt budget has its own tests.
+    for (let i = 0; i < 200; i++) ids.push((await client.submit({ type: 'test.sleep', input: { ms: 100 + ((i * 37) % 500) }, maxAttempts: 10 })).id);
     const workers = await Promise.all([1, 2, 3].map(() => startWorker(dataDir, env)));
     running.push(...workers.map((w) => w.proc));
 

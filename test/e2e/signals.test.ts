@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobshiftProcess } from '../helpers/stack.js';
-import { clientFor, createKey, startWithApi, startWorker, stopProcess, tempDir, waitUntil } from '../helpers/stack.js';
+import { clientFor, createKey, leaseSeconds, startWithApi, startWorker, stopProcess, tempDir, waitUntil } from '../helpers/stack.js';
 
 const running: JobshiftProcess[] = [];
 afterAll(async () => {
@@ -25,8 +25,9 @@ describe('worker processes and signals', () => {
     running.push(worker.proc);
     const spare = await startWorker(dataDir, { JOBSHIFT_TEST_EFFECTS: effects, JOBSHIFT_CONCURRENCY: '2' });
     running.push(spare.proc);
-    const job = await client.submit({ type: 'test.block', input: { ms: 6000 } });
-    expect(await client.waitForJob(job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { blockedMs: 6000 } });
+    const blockMs = 3 * leaseSeconds * 1000;
+    const job = await client.submit({ type: 'test.block', input: { ms: blockMs } });
+    expect(await client.waitForJob(job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { blockedMs: blockMs } });
     const starts = readFileSync(effects, 'utf8').split('\n').filter((l) => l.startsWith(`${job.id} `) && l.endsWith(' start'));
     expect(starts).toEqual([`${job.id} 1 start`]);
   });

@@ -12,10 +12,19 @@ export const root = resolve(import.meta.dirname, '../..');
 export const bin = join(root, 'bin/jobshift.js');
 export const fixturesModule = join(root, 'test/fixtures/jobs.ts');
 
-/** Short leases so that recovery happens within a test's patience. */
+/** Which backends the end-to-end suite runs against: JOBSHIFT_TEST_PROFILE=embedded | postgres | aws. */
+export const profile = (process.env.JOBSHIFT_TEST_PROFILE ?? 'embedded') as 'embedded' | 'postgres' | 'aws';
+
+/**
+ * Short leases so that recovery happens within a test's patience; longer on the emulator, whose
+ * answers slow down under the load of parallel suites (a lease must outlive a slow heartbeat).
+ */
+export const leaseSeconds = profile === 'aws' ? 4 : 2;
+export const heartbeatSeconds = 0.5;
+
 export const fastEnv = {
-  JOBSHIFT_LEASE_SECONDS: '2',
-  JOBSHIFT_HEARTBEAT_SECONDS: '0.5',
+  JOBSHIFT_LEASE_SECONDS: String(leaseSeconds),
+  JOBSHIFT_HEARTBEAT_SECONDS: String(heartbeatSeconds),
   JOBSHIFT_RECONCILE_INTERVAL_SECONDS: '0.5',
   JOBSHIFT_WAKE_IDLE_SECONDS: '5',
   JOBSHIFT_POLL_INTERVAL_MS: '50',
@@ -24,9 +33,6 @@ export const fastEnv = {
   JOBSHIFT_JOBS: fixturesModule,
   JOBSHIFT_PORT: '0',
 };
-
-/** Which backends the end-to-end suite runs against: JOBSHIFT_TEST_PROFILE=embedded | postgres | aws. */
-export const profile = (process.env.JOBSHIFT_TEST_PROFILE ?? 'embedded') as 'embedded' | 'postgres' | 'aws';
 
 /** Backend settings for one test's data dir: each test gets its own schema, or queue/table/bucket. */
 export function profileEnv(dataDir: string): Record<string, string> {
