@@ -126,19 +126,24 @@ export class JobshiftStack extends cdk.Stack {
     });
 
     // The API: Fargate behind an HTTPS ALB.
-    const apiTask = new ecs.FargateTaskDefinition(this, 'ApiTask', { cpu: 512, memoryLimitMiB: 1024 });
-    apiTask.addContainer('api', {
-      image,
-      command: ['api'],
-      portMappings: [{ containerPort: 8080 }],
-      environment: commonEnv('fargate'),
-      secrets: storeSecrets,
-      readonlyRootFilesystem: true,
-      stopTimeout: cdk.Duration.seconds(settings.apiStopTimeoutSeconds),
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'api' }),
-    });
-    apiTask.addVolume({ name: 'tmp' });
-    apiTask.defaultContainer?.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    /** A Fargate task running one jobshift command: read-only root, writable /tmp, stopTimeout = drain + 5 s. */
+    const fargateTask = (id: string, command: 'api' | 'worker', size: { cpu: number; memoryLimitMiB: number }, extra: Partial<ecs.ContainerDefinitionOptions> = {}) => {
+      const task = new ecs.FargateTaskDefinition(this, id, size);
+      const container = task.addContainer(command, {
+        image,
+        command: [command],
+        environment: commonEnv('fargate'),
+        secrets: storeSecrets,
+        readonlyRootFilesystem: true,
+        stopTimeout: cdk.Duration.seconds(settings.apiStopTimeoutSeconds),
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: command }),
+        ...extra,
+      });
+      task.addVolume({ name: 'tmp' });
+      container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+      return task;
+    };
+    const apiTask = fargateTask('ApiTask', 'api', { cpu: 512, memoryLimitMiB: 1024 }, { portMappings: [{ containerPort: 8080 }] });
     const api = new ecs.FargateService(this, 'Api', { cluster, taskDefinition: apiTask, desiredCount: 2, minHealthyPercent: 100 });
     for (const { queue } of this.queues.values()) queue.grantSendMessages(apiTask.taskRole);
     bucket.grantReadWrite(apiTask.taskRole);
@@ -197,18 +202,7 @@ export class JobshiftStack extends cdk.Stack {
     }
 
     // Fargate pool: long or CPU-heavy job types; scales on backlog per task.
-    const workerTask = new ecs.FargateTaskDefinition(this, 'WorkerTask', { cpu: 2048, memoryLimitMiB: 4096 });
-    workerTask.addContainer('worker', {
-      image,
-      command: ['worker'],
-      environment: commonEnv('fargate'),
-      secrets: storeSecrets,
-      readonlyRootFilesystem: true,
-      stopTimeout: cdk.Duration.seconds(settings.apiStopTimeoutSeconds),
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker' }),
-    });
-    workerTask.addVolume({ name: 'tmp' });
-    workerTask.defaultContainer?.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    const workerTask = fargateTask('WorkerTask', 'worker', { cpu: 2048, memoryLimitMiB: 4096 });
     const fargateWorkers = new ecs.FargateService(this, 'FargateWorkers', { cluster, taskDefinition: workerTask, desiredCount: 1 });
     this.grantWorker(workerTask.taskRole, fargateQueue, bucket, grantStore);
     if (database) database.connections.allowDefaultPortFrom(fargateWorkers);

@@ -1,59 +1,15 @@
 import type { Clock } from '../../core/clock.js';
 import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
-import type { Job, JobStatus, LogLine } from '../../core/job.js';
+import type { Job, LogLine } from '../../core/job.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
 import type { JobStore, NewJob } from '../../ports/job-store.js';
 import type { PostgresDatabase } from './database.js';
+import type { JobRow as SqlJobRow } from '../sql-rows.js';
+import { rowToJob } from '../sql-rows.js';
 
-interface JobRow {
-  id: string;
-  tenant: string;
-  type: string;
-  status: JobStatus;
-  input: unknown;
-  attempt: number;
-  attempts_charged: number;
-  max_attempts: number;
-  timeout_seconds: number;
-  run_at: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  lease_expires_at: number | null;
-  worker_id: string | null;
-  cancel_requested: boolean;
-  progress_percent: number | null;
-  progress_message: string | null;
-  result: unknown;
-  error: Job['error'];
-  artifacts: Job['artifacts'];
-  request_hash: string | null;
-}
+type JobRow = SqlJobRow<unknown, boolean>;
 
-const toJob = (row: JobRow): Job => ({
-  id: row.id,
-  tenant: row.tenant,
-  type: row.type,
-  status: row.status,
-  input: row.input,
-  attempt: row.attempt,
-  attemptsCharged: row.attempts_charged,
-  maxAttempts: row.max_attempts,
-  timeoutSeconds: row.timeout_seconds,
-  progress: row.progress_percent === null ? null : { percent: row.progress_percent, message: row.progress_message },
-  result: row.result ?? null,
-  error: row.error,
-  artifacts: row.artifacts,
-  cancelRequested: row.cancel_requested,
-  workerId: row.worker_id,
-  leaseExpiresAt: row.lease_expires_at,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  runAt: row.run_at,
-});
+const toJob = (row: JobRow): Job => rowToJob(row, { json: (value) => value, bool: (flag) => flag });
 
 /**
  * JobStore on PostgreSQL. Time is the database clock (`now_ms`) unless a clock is injected

@@ -1,64 +1,18 @@
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
-import type { Job, JobStatus, LogLine, WakeUp } from '../../core/job.js';
+import type { Job, LogLine, WakeUp } from '../../core/job.js';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, NewJob } from '../../ports/job-store.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
 import type { SqliteDatabase } from './database.js';
 import { guarded } from './database.js';
 import { groupCommitFor } from './group-commit.js';
+import type { JobRow as SqlJobRow } from '../sql-rows.js';
+import { rowToJob } from '../sql-rows.js';
 
-interface JobRow {
-  id: string;
-  tenant: string;
-  type: string;
-  status: JobStatus;
-  input: string;
-  attempt: number;
-  attempts_charged: number;
-  max_attempts: number;
-  timeout_seconds: number;
-  run_at: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  lease_expires_at: number | null;
-  worker_id: string | null;
-  cancel_requested: number;
-  progress_percent: number | null;
-  progress_message: string | null;
-  result: string | null;
-  error: string | null;
-  artifacts: string;
-  request_hash: string | null;
-}
+type JobRow = SqlJobRow<string, number>;
 
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    tenant: row.tenant,
-    type: row.type,
-    status: row.status,
-    input: JSON.parse(row.input),
-    attempt: row.attempt,
-    attemptsCharged: row.attempts_charged,
-    maxAttempts: row.max_attempts,
-    timeoutSeconds: row.timeout_seconds,
-    progress: row.progress_percent === null ? null : { percent: row.progress_percent, message: row.progress_message },
-    result: row.result === null ? null : JSON.parse(row.result),
-    error: row.error === null ? null : JSON.parse(row.error),
-    artifacts: JSON.parse(row.artifacts),
-    cancelRequested: row.cancel_requested === 1,
-    workerId: row.worker_id,
-    leaseExpiresAt: row.lease_expires_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    runAt: row.run_at,
-  };
-}
+const toJob = (row: JobRow): Job => rowToJob(row, { json: (text) => JSON.parse(text), bool: (flag) => flag === 1 });
 
 export interface SqliteJobStoreOptions {
   db: SqliteDatabase;
