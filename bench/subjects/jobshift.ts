@@ -6,7 +6,7 @@ import type { Backends } from '../../src/config/compose.js';
 import { openBackends } from '../../src/config/compose.js';
 import { systemClock } from '../../src/core/clock.js';
 import { defineJob } from '../../src/core/define-job.js';
-import { newId } from '../../src/core/ids.js';
+import { submitJobs } from '../../src/api/submissions.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/registry.js';
 import { createInlineExecutor } from '../../src/worker/inline-executor.js';
@@ -20,8 +20,8 @@ const noop = defineJob({ type: 'bench.noop', input: z.object({ i: z.number() }).
 const registry = createRegistry([noop]);
 
 /**
- * jobshift through its library seams (the same two calls the HTTP route makes: a durable
- * createJob, then the wake-up), drained by the container runtime's poller + processJob with the
+ * jobshift through its library seams (submitJobs: the validation, durable write and wake-up the
+ * HTTP routes run, without HTTP), drained by the container runtime's poller + processJob with the
  * inline executor (no-op handlers need no thread).
  */
 export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: string): Subject {
@@ -37,10 +37,8 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     backends = await openBackends(loadConfig({ dataDir }, env));
     return backends;
   };
-  const submit = async (b: Backends, i: number) => {
-    const { job } = await b.store.createJob({ id: newId('job'), tenant: 'bench', type: 'bench.noop', input: { i }, maxAttempts: 3, timeoutSeconds: 60, runAt: Date.now() });
-    await b.queue.send([{ jobId: job.id, attempt: 0, type: job.type }]);
-  };
+  const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
+  const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
   return {
     name: `jobshift-${profile}`,
     async describe() {
@@ -55,7 +53,13 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       const b = backends ?? (await open());
       await pool(count, inFlight, (i) => submit(b, i));
     },
-    enqueueBulk: () => null,
+    async enqueueBulk(count) {
+      const b = backends ?? (await open());
+      for (let i = 0; i < count; i += 1000) {
+        const jobs = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ body: { type: 'bench.noop', input: { i: i + j } } }));
+        await submitJobs(submissionDeps(b), 'bench', jobs, { batch: true });
+      }
+    },
     async drain(count, concurrency) {
       const b = backends ?? (await open());
       const shutdown = new AbortController();
@@ -71,8 +75,11 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
         visibilityTimeoutSeconds: 30,
         waitTimeSeconds: 1,
         logger: silentLogger,
-        process: async (delivery) => {
-          const outcome = await processJob(delivery, {
+        claim: { workerId: 'bench', leaseMs: 30_000 },
+        process: async (delivery, handlerDone) => {
+          const outcome = await processJob(
+            delivery,
+            {
             ...b,
             executor,
             registry,
@@ -82,7 +89,9 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
             leaseMs: 30_000,
             heartbeatMs: 10_000,
             shutdown: shutdown.signal,
-          });
+            },
+            { handlerDone },
+          );
           if (outcome === 'succeeded' && ++done >= count) finish();
         },
       });

@@ -7,8 +7,8 @@ export interface Subject {
   reset(): Promise<void>;
   /** Enqueue `count` no-op jobs `inFlight` at a time (1 = awaited one by one). */
   enqueue(count: number, inFlight: number): Promise<void>;
-  /** Enqueue with the bulk API, if any (null when the subject has none). */
-  enqueueBulk(count: number): Promise<void> | null;
+  /** Enqueue with the bulk API, 1,000 jobs per call. */
+  enqueueBulk(count: number): Promise<void>;
   /** Drain `count` pre-enqueued no-op jobs with one worker at `concurrency`; resolves when all completed. */
   drain(count: number, concurrency: number): Promise<void>;
   close(): Promise<void>;

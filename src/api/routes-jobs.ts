@@ -1,17 +1,14 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError, ValidationError } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { NotFoundError } from '../core/errors.js';
 import type { JobStatus } from '../core/job.js';
-import { findUploadRefs } from '../core/upload-ref.js';
-import { artifactKeys } from '../ports/artifact-store.js';
 import type { AuthVariables } from './auth.js';
 import type { ApiDeps } from './context.js';
-import { validationErrorFromZod } from './problem.js';
-import { canonicalJson, toJobResource } from './resources.js';
-import { JobIdParam, JobList, JobResource, ListQuery, LogList, Problem, SubmitJob } from './schemas.js';
+import { toJobResource } from './resources.js';
+import { JobBatchResult, JobIdParam, JobList, JobResource, ListQuery, LogList, Problem, SubmitJob, SubmitJobBatch } from './schemas.js';
+import { submitJobs } from './submissions.js';
+import type { CreateJobResult } from '../ports/job-store.js';
 
 type App = OpenAPIHono<{ Variables: AuthVariables }>;
 
@@ -44,47 +41,44 @@ const submitRoute = createRoute({
   },
 });
 
+const batchRoute = createRoute({
+  method: 'post',
+  path: '/v1/jobs/batch',
+  summary: 'Submit up to 1,000 jobs at once',
+  description:
+    'Every job is validated before any is stored (an error names the field, e.g. jobs.3.input.title). On the embedded and ' +
+    'PostgreSQL stores the batch is written in one transaction; on DynamoDB each job is its own write, so retry a failed ' +
+    'batch with per-job idempotencyKey values.',
+  security,
+  request: { body: { content: { 'application/json': { schema: SubmitJobBatch } }, required: true } },
+  responses: {
+    202: { description: 'Accepted: every job is durably stored', content: { 'application/json': { schema: JobBatchResult } } },
+    200: { description: 'Every job was an idempotent replay', content: { 'application/json': { schema: JobBatchResult } } },
+    ...problems,
+    413: { description: 'Body too large', content: { 'application/problem+json': { schema: Problem } } },
+    415: { description: 'Not application/json', content: { 'application/problem+json': { schema: Problem } } },
+    422: { description: 'An idempotencyKey reused with another body', content: { 'application/problem+json': { schema: Problem } } },
+  },
+});
+
 export function registerJobRoutes(app: App, deps: ApiDeps): void {
   app.openapi(submitRoute, async (c) => {
-    const body = c.req.valid('json');
-    const tenant = c.get('tenant');
-    const definition = deps.registry.get(body.type);
-    if (!definition) {
-      const known = [...deps.registry.keys()].join(', ');
-      throw new ValidationError('type', `type: unknown job type '${body.type}' (known types: ${known})`, 'unknown_job_type');
-    }
-    if (body.delaySeconds !== undefined && body.runAt !== undefined) {
-      throw new ValidationError('runAt', 'runAt: give either delaySeconds or runAt, not both');
-    }
-    const parsed = definition.input.safeParse(body.input ?? {});
-    if (!parsed.success) throw validationErrorFromZod(parsed.error as never, 'input');
-    for (const ref of findUploadRefs(parsed.data)) {
-      if (!(await deps.artifacts.head(artifactKeys.upload(tenant, ref.uploadId)))) {
-        throw new ValidationError(ref.path, `${ref.path}: no upload '${ref.uploadId}' (send the file to POST /v1/uploads first)`, 'upload_not_found');
-      }
-    }
-    const now = deps.clock.now();
-    const runAt = body.runAt !== undefined ? Date.parse(body.runAt) : now + (body.delaySeconds ?? 0) * 1000;
-    const key = c.req.valid('header')['idempotency-key'];
-    const { job, created } = await deps.store.createJob({
-      id: newId('job', now),
-      tenant,
-      type: body.type,
-      input: parsed.data,
-      maxAttempts: body.maxAttempts ?? definition.maxAttempts,
-      timeoutSeconds: body.timeoutSeconds ?? definition.timeoutSeconds,
-      runAt,
-      ...(key ? { idempotency: { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') } } : {}),
-    });
-    if (created) {
-      // The job is durable already; a lost wake-up is re-sent by the reconciler.
-      const delaySeconds = Math.max(0, Math.ceil((runAt - now) / 1000));
-      await deps.queue.send([{ jobId: job.id, attempt: 0, type: job.type }], delaySeconds > 0 ? { delaySeconds } : undefined).catch((error: unknown) => {
-        deps.logger.warn('wake-up not sent; the reconciler will send it', { jobId: job.id, error: String(error) });
-      });
-    }
+    const [result] = await submitJobs(deps, c.get('tenant'), [{ body: c.req.valid('json'), idempotencyKey: c.req.valid('header')['idempotency-key'] }]);
+    const { job, created } = result as CreateJobResult;
     c.header('location', `/v1/jobs/${job.id}`);
     return c.json(toJobResource(job) as never, created ? 202 : 200);
+  });
+
+  app.openapi(batchRoute, async (c) => {
+    const { jobs } = c.req.valid('json');
+    const results = await submitJobs(
+      deps,
+      c.get('tenant'),
+      jobs.map(({ idempotencyKey, ...body }) => ({ body, idempotencyKey })),
+      { batch: true },
+    );
+    const created = results.filter((r) => r.created).length;
+    return c.json({ items: results.map((r) => toJobResource(r.job)), created } as never, created > 0 ? 202 : 200);
   });
 
   app.openapi(

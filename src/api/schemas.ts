@@ -16,7 +16,7 @@ export const Problem = z
 export const SubmitJob = z
   .object({
     type: z.string().min(1).openapi({ example: 'document.pdf', description: 'A job type from GET /v1/job-types' }),
-    input: z.unknown().openapi({ description: 'Validated against the job type input schema (components.schemas.JobInput_<type>)' }),
+    input: z.unknown().optional().openapi({ description: 'Validated against the job type input schema (components.schemas.JobInput_<type>); omitted means {}' }),
     delaySeconds: z.number().int().min(0).max(31_536_000).optional(),
     runAt: z.string().datetime({ offset: true }).optional().openapi({ description: 'ISO 8601 time to run at' }),
     maxAttempts: z.number().int().min(1).max(100).optional(),
@@ -24,6 +24,20 @@ export const SubmitJob = z
   })
   .strict()
   .openapi('SubmitJob');
+
+export const SubmitJobBatch = z
+  .object({
+    jobs: z
+      .array(
+        SubmitJob.extend({
+          idempotencyKey: z.string().min(1).max(255).optional().openapi({ description: 'Per job, like the Idempotency-Key header of POST /v1/jobs' }),
+        }).strict(),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .strict()
+  .openapi('SubmitJobBatch');
 
 export const Artifact = z
   .object({ name: z.string(), bytes: z.number().int(), contentType: z.string(), sha256: z.string(), url: z.string() })
@@ -49,6 +63,13 @@ export const JobResource = z
     runAt: z.string(),
   })
   .openapi('Job');
+
+export const JobBatchResult = z
+  .object({
+    items: z.array(JobResource).openapi({ description: 'The jobs in the order submitted' }),
+    created: z.number().int().openapi({ description: 'How many were new (the rest were idempotent replays)' }),
+  })
+  .openapi('JobBatchResult');
 
 export const JobList = z.object({ items: z.array(JobResource), nextCursor: z.string().nullable() }).openapi('JobList');
 

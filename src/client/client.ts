@@ -98,6 +98,8 @@ export function createClient(options: { baseUrl: string; apiKey: string }) {
   const client = {
     submit: (body: SubmitRequest, opts: { idempotencyKey?: string } = {}) =>
       post<JobView>('/v1/jobs', body, opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
+    /** Up to 1,000 jobs in one request; give each an idempotencyKey to make retries safe. */
+    submitBatch: (jobs: (SubmitRequest & { idempotencyKey?: string })[]) => post<{ items: JobView[]; created: number }>('/v1/jobs/batch', { jobs }),
     getJob: (id: string) => json<JobView>(`/v1/jobs/${encodeURIComponent(id)}`),
     listJobs: (query: { status?: string; type?: string; limit?: number; cursor?: string } = {}) => {
       const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));

@@ -125,7 +125,7 @@ export async function openBackends(
       else logger.warn(`dead-letter queue '${config.sqsDeadLetterQueue}' not found; run \`jobshift init --aws\``);
     } else {
       const { createSqliteJobQueue } = await import('../adapters/sqlite/sqlite-job-queue.js');
-      queue = createSqliteJobQueue({ db: await openSqlite(), clock, pollIntervalMs: config.pollIntervalMs });
+      queue = createSqliteJobQueue({ db: await openSqlite(), clock, pollIntervalMs: config.pollIntervalMs, sharesStore: config.store === 'sqlite' });
     }
     closers.unshift(() => queue.close());
 

@@ -87,7 +87,8 @@ export async function startJobshift(
         concurrency: config.concurrency,
         visibilityTimeoutSeconds: Math.ceil(config.leaseSeconds),
         logger,
-        process: (delivery) => processJob(delivery, { ...containerDeps, shutdown: shutdown.signal }),
+        claim: { workerId: containerDeps.workerId, leaseMs: containerDeps.leaseMs },
+        process: (delivery, handlerDone) => processJob(delivery, { ...containerDeps, shutdown: shutdown.signal }, { handlerDone }),
       })
     : undefined;
   if (poller) logger.info('worker started', { workerId, concurrency: config.concurrency, types: [...registry.keys()] });

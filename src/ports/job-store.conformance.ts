@@ -56,6 +56,22 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(otherTenant.created).toBe(true);
     }));
 
+    it('creates a batch in order, replays its idempotency keys, and refuses a reused key with another body', withHarness(async (h) => {
+      const batch = Array.from({ length: 30 }, (_, n) => newJob(h, { input: { n }, ...(n % 10 === 0 ? { idempotency: { key: `bulk-${n}`, requestHash: `h${n}` } } : {}) }));
+      const results = await h.store.createJobs(batch);
+      expect(results.map((r) => r.job.id)).toEqual(batch.map((j) => j.id));
+      expect(results.every((r) => r.created)).toBe(true);
+      for (const [n, result] of results.entries()) {
+        expect(result.job).toMatchObject({ status: 'queued', input: { n } });
+        expect((await h.store.getJob(result.job.id, 't1'))?.input).toEqual({ n });
+      }
+      const replay = await h.store.createJobs([newJob(h, { idempotency: { key: 'bulk-10', requestHash: 'h10' } }), newJob(h)]);
+      expect(replay[0]).toMatchObject({ created: false, job: { id: batch[10]?.id } });
+      expect(replay[1]?.created).toBe(true);
+      await expect(h.store.createJobs([newJob(h, { idempotency: { key: 'bulk-20', requestHash: 'other' } })])).rejects.toBeInstanceOf(IdempotencyMismatchError);
+      expect(await h.store.createJobs([])).toEqual([]);
+    }));
+
     it('claims once per lease and fences the stale attempt after expiry', withHarness(async (h) => {
       const { job } = await h.store.createJob(newJob(h));
       const first = await claim(h, job.id, 'w1');

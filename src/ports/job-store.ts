@@ -49,6 +49,12 @@ export interface DueQuery {
 export interface JobStore {
   /** Durable when it resolves. Throws IdempotencyMismatchError for a reused key with another body. */
   createJob(job: NewJob): Promise<CreateJobResult>;
+  /**
+   * Bulk submit: the results in the order given, each as createJob would answer it. SQL stores
+   * write all jobs in one transaction (all or none); DynamoDB writes each on its own, so after a
+   * failure some may exist — retrying with the same idempotency keys is always safe.
+   */
+  createJobs(jobs: readonly NewJob[]): Promise<CreateJobResult[]>;
   getJob(id: string, tenant?: string): Promise<Job | null>;
   listJobs(query: ListJobsQuery): Promise<JobPage>;
   /**

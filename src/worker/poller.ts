@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../core/logger.js';
 import type { Delivery, JobQueue } from '../ports/job-queue.js';
+import type { ClaimOptions } from '../ports/job-store.js';
 
 export interface PollerOptions {
   queue: JobQueue;
@@ -8,7 +9,13 @@ export interface PollerOptions {
   visibilityTimeoutSeconds: number;
   /** Long-poll wait per receive call. @default 1 */
   waitTimeSeconds?: number;
-  process(delivery: Delivery): Promise<unknown>;
+  /**
+   * Handles one delivery. Call `handlerDone` when the handler has finished: its slot is free
+   * then, while the completion and ack still commit (bounded: at most 2 × concurrency in flight).
+   */
+  process(delivery: Delivery, handlerDone: () => void): Promise<unknown>;
+  /** Ask queues that share the store's database to claim in the receive (see ReceiveOptions.claim). */
+  claim?: ClaimOptions;
   logger: Logger;
 }
 
@@ -24,14 +31,26 @@ export interface Poller {
  * The container runtime's message source: keeps up to `concurrency` jobs in flight, receiving
  * only as many messages as there are free slots so nothing sits invisible in a local buffer.
  */
+/** Largest receive asked for; queues with a lower limit (SQS: 10) clamp it themselves. */
+const maxBatch = 100;
+
 export function startPoller(options: PollerOptions): Poller {
   const stopping = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
+  let running = 0;
   let slotFreed: (() => void) | undefined;
 
   const track = (delivery: Delivery) => {
+    running += 1;
+    let handlerDone = false;
+    const freeSlot = () => {
+      if (handlerDone) return;
+      handlerDone = true;
+      running -= 1;
+      slotFreed?.();
+    };
     const run = options
-      .process(delivery)
+      .process(delivery, freeSlot)
       .catch((error: unknown) => {
         options.logger.error('processing failed; the message will be redelivered', {
           jobId: delivery.jobId,
@@ -40,6 +59,7 @@ export function startPoller(options: PollerOptions): Poller {
       })
       .finally(() => {
         inFlight.delete(run);
+        freeSlot();
         slotFreed?.();
       });
     inFlight.add(run);
@@ -48,7 +68,8 @@ export function startPoller(options: PollerOptions): Poller {
   const loop = async () => {
     let failures = 0;
     while (!stopping.signal.aborted) {
-      const free = options.concurrency - inFlight.size;
+      // Slots are handlers running; jobs still committing their outcome count against a second, equal budget.
+      const free = Math.min(options.concurrency - running, 2 * options.concurrency - inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           const wake = () => {
@@ -64,10 +85,11 @@ export function startPoller(options: PollerOptions): Poller {
       let deliveries: Delivery[];
       try {
         deliveries = await options.queue.receive({
-          maxMessages: Math.min(free, 10),
+          maxMessages: Math.min(free, maxBatch),
           visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
           waitTimeSeconds: options.waitTimeSeconds ?? 1,
           signal: stopping.signal,
+          ...(options.claim ? { claim: options.claim } : {}),
         });
         failures = 0;
       } catch (error) {
@@ -78,7 +100,8 @@ export function startPoller(options: PollerOptions): Poller {
         continue;
       }
       for (const delivery of deliveries) {
-        if (stopping.signal.aborted) await options.queue.release(delivery).catch(() => {});
+        // A delivery claimed with the receive is this worker's job already: processJob hands it back if stopping.
+        if (stopping.signal.aborted && delivery.claimed === undefined) await options.queue.release(delivery).catch(() => {});
         else track(delivery);
       }
     }

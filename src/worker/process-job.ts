@@ -35,9 +35,32 @@ export type ProcessOutcome = 'succeeded' | 'retrying' | 'failed' | 'cancelled' |
  * (one fenced write) → ack. Handler executions may repeat; transitions happen once because every
  * write is conditional on the attempt (fencing token) granted by the claim.
  */
-export async function processJob(delivery: Delivery, deps: ProcessJobDeps): Promise<ProcessOutcome> {
+export async function processJob(delivery: Delivery, deps: ProcessJobDeps, hooks: ProcessHooks = {}): Promise<ProcessOutcome> {
+  let handlerDone = false;
+  const once = () => {
+    if (handlerDone) return;
+    handlerDone = true;
+    hooks.handlerDone?.();
+  };
+  try {
+    return await runPipeline(delivery, deps, once);
+  } finally {
+    once();
+  }
+}
+
+export interface ProcessHooks {
+  /**
+   * Called once when the handler has finished (or was never started), before the completion
+   * and ack are written: the runtime may start the next handler while they commit.
+   */
+  handlerDone?(): void;
+}
+
+async function runPipeline(delivery: Delivery, deps: ProcessJobDeps, handlerDone: () => void): Promise<ProcessOutcome> {
   const { store, queue, logger } = deps;
-  const job = await store.claimJob(delivery.jobId, { workerId: deps.workerId, leaseMs: deps.leaseMs });
+  // A queue in the store's database may have claimed the job in the receive's own commit.
+  const job = delivery.claimed !== undefined ? delivery.claimed : await store.claimJob(delivery.jobId, { workerId: deps.workerId, leaseMs: deps.leaseMs });
   if (!job) {
     await queue.ack(delivery);
     return 'skipped';
@@ -73,6 +96,7 @@ export async function processJob(delivery: Delivery, deps: ProcessJobDeps): Prom
     clearTimeout(timeoutTimer);
     stopHeartbeat();
     deps.shutdown.removeEventListener('abort', onShutdown);
+    handlerDone();
     await progress.flush();
   }
 
@@ -119,8 +143,12 @@ async function finishWithout(job: Job, delivery: Delivery, deps: ProcessJobDeps,
 }
 
 async function complete(job: Job, delivery: Delivery, deps: ProcessJobDeps, outcome: HandlerOutcome): Promise<ProcessOutcome> {
-  await withStoreRetries(deps, () => deps.store.completeJob(job.id, job.attempt, outcome));
-  await deps.queue.ack(delivery);
+  const completion = withStoreRetries(deps, () => deps.store.completeJob(job.id, job.attempt, outcome));
+  // In one database the ack asked for now commits in the completion's transaction, or not at all;
+  // elsewhere it must wait until the completion is durable.
+  const ackedWithCompletion = deps.queue.commitsWithStore ? deps.queue.ack(delivery).then(() => true, () => false) : null;
+  await completion;
+  if (!(await ackedWithCompletion)) await deps.queue.ack(delivery);
   deps.logger.info('job succeeded', { jobId: job.id, attempt: job.attempt, type: job.type });
   return 'succeeded';
 }

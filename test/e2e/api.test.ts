@@ -99,6 +99,34 @@ describe('HTTP API', () => {
     await expectProblem(await post('/v1/jobs', JSON.stringify({ type: 'test.sleep', input: { ms: 6 } }), { 'idempotency-key': 'order-17' }), 422, 'idempotency_key_reused');
   });
 
+  it('takes a batch of jobs in one request: all validated first, stored in order, replayable by key', async () => {
+    const before = (await client.listJobs({ limit: 100 })).items.length;
+    const bad = [{ type: 'test.sleep', input: { ms: 1 } }, { type: 'test.sleep', input: { ms: 'soon' } }];
+    await expectProblem(await post('/v1/jobs/batch', JSON.stringify({ jobs: bad })), 400, 'validation_failed', 'jobs.1.input.ms');
+    await expectProblem(await post('/v1/jobs/batch', JSON.stringify({ jobs: [{ type: 'nope.nothing' }] })), 400, 'unknown_job_type', 'jobs.0.type');
+    await expectProblem(await post('/v1/jobs/batch', JSON.stringify({ jobs: [] })), 400, 'validation_failed', 'jobs');
+    await expectProblem(await post('/v1/jobs/batch', JSON.stringify({ jobs: [{ type: 'test.sleep', input: { ms: 1 }, colour: 'red' }] })), 400, 'unknown_field', 'jobs.0.colour');
+    expect((await client.listJobs({ limit: 100 })).items.length).toBe(before);
+
+    const jobs = [
+      { type: 'test.sleep', input: { ms: 1 }, idempotencyKey: 'batch-a' },
+      { type: 'test.sleep', input: { ms: 2 } },
+      { type: 'test.sleep', input: { ms: 3 }, delaySeconds: 3600, idempotencyKey: 'batch-c' },
+    ];
+    const accepted = await client.submitBatch(jobs);
+    expect(accepted.created).toBe(3);
+    expect(accepted.items.map((j) => j.input)).toEqual([{ ms: 1 }, { ms: 2 }, { ms: 3 }]);
+    const [a, b, c] = accepted.items.map((j) => j.id);
+    await waitUntil(async () => (await client.getJob(a as string)).status === 'succeeded' && (await client.getJob(b as string)).status === 'succeeded', 10_000);
+    expect(await client.getJob(c as string)).toMatchObject({ status: 'queued' });
+
+    const replay = await post('/v1/jobs/batch', JSON.stringify({ jobs: [jobs[0], jobs[2]] }));
+    expect(replay.status).toBe(200);
+    expect(((await replay.json()) as { items: { id: string }[]; created: number })).toMatchObject({ created: 0, items: [{ id: a }, { id: c }] });
+    await expectProblem(await post('/v1/jobs/batch', JSON.stringify({ jobs: [{ ...jobs[0], input: { ms: 9 } }] })), 422, 'idempotency_key_reused');
+    await client.cancel(c as string);
+  });
+
   it('lists with cursors and filters, and shows logs with attempts', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await client.submit({ type: 'test.sleep', input: { ms: 1 } })).id);

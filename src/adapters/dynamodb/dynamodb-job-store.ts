@@ -6,7 +6,7 @@ import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError 
 import type { Job, JobStatus, LogLine, WakeUp } from '../../core/job.js';
 import { isTerminal } from '../../core/job.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
-import type { JobStore, NewJob } from '../../ports/job-store.js';
+import type { CreateJobResult, JobStore, NewJob } from '../../ports/job-store.js';
 import { translateAwsError } from '../aws-errors.js';
 import { pad } from './table.js';
 
@@ -181,7 +181,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     ...statusIndex(item, status, null),
   });
 
-  return {
+  const store: JobStore = {
     async createJob(job: NewJob) {
       const now = clock.now();
       const item: JobItem = {
@@ -566,5 +566,18 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     },
 
     close: async () => {},
+
+    // TransactWriteItems caps at 100 items and two per job with a key: each job is its own durable write,
+    // 16 at a time, answered in order.
+    async createJobs(jobs) {
+      const results: CreateJobResult[] = [];
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < jobs.length; i = next++) results[i] = await store.createJob(jobs[i] as NewJob);
+      };
+      await Promise.all(Array.from({ length: Math.min(16, jobs.length) }, lane));
+      return results;
+    },
   };
+  return store;
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
 import type { Job, LogLine } from '../../core/job.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
-import type { JobStore, NewJob } from '../../ports/job-store.js';
+import type { CreateJobResult, JobStore, NewJob } from '../../ports/job-store.js';
 import type { PostgresDatabase } from './database.js';
 import type { JobRow as SqlJobRow } from '../sql-rows.js';
 import { rowToJob } from '../sql-rows.js';
@@ -42,36 +42,46 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
     return row;
   };
 
+  const create = async (client: { query: PostgresDatabase['query'] }, job: NewJob): Promise<CreateJobResult> => {
+    const { rows } = await client.query<JobRow & { inserted: boolean }>(
+      `WITH t AS (SELECT ${nowMs} AS now),
+       ins AS (INSERT INTO ${jobs} (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at,
+                 woken_at, idempotency_key, request_hash)
+               SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, $8, t.now, t.now, GREATEST(t.now, $8), $9, $10 FROM t
+               ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
+       l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
+       SELECT ins.*, true AS inserted FROM ins`,
+      [
+        override(),
+        job.id,
+        job.tenant,
+        job.type,
+        JSON.stringify(job.input),
+        job.maxAttempts,
+        job.timeoutSeconds,
+        job.runAt,
+        job.idempotency?.key ?? null,
+        job.idempotency?.requestHash ?? null,
+      ],
+    );
+    if (rows[0]) return { job: toJob(rows[0]), created: true };
+    const key = job.idempotency?.key as string;
+    const existing = (await client.query<JobRow>(`SELECT * FROM ${jobs} WHERE tenant = $1 AND idempotency_key = $2`, [job.tenant, key])).rows[0];
+    if (!existing) throw new ConflictError(`idempotency key '${key}' is being used concurrently; retry`, 'idempotency_in_progress');
+    if (existing.request_hash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(key);
+    return { job: toJob(existing), created: false };
+  };
+
   return {
-    async createJob(job: NewJob) {
-      const { rows } = await db.query<JobRow & { inserted: boolean }>(
-        `WITH t AS (SELECT ${nowMs} AS now),
-         ins AS (INSERT INTO ${jobs} (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                   woken_at, idempotency_key, request_hash)
-                 SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, $8, t.now, t.now, GREATEST(t.now, $8), $9, $10 FROM t
-                 ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
-         l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
-         SELECT ins.*, true AS inserted FROM ins`,
-        [
-          override(),
-          job.id,
-          job.tenant,
-          job.type,
-          JSON.stringify(job.input),
-          job.maxAttempts,
-          job.timeoutSeconds,
-          job.runAt,
-          job.idempotency?.key ?? null,
-          job.idempotency?.requestHash ?? null,
-        ],
-      );
-      if (rows[0]) return { job: toJob(rows[0]), created: true };
-      const key = job.idempotency?.key as string;
-      const existing = (await db.query<JobRow>(`SELECT * FROM ${jobs} WHERE tenant = $1 AND idempotency_key = $2`, [job.tenant, key])).rows[0];
-      if (!existing) throw new ConflictError(`idempotency key '${key}' is being used concurrently; retry`, 'idempotency_in_progress');
-      if (existing.request_hash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(key);
-      return { job: toJob(existing), created: false };
-    },
+    createJob: (job: NewJob) => create(db, job),
+
+    // One transaction: all jobs or none.
+    createJobs: (batch) =>
+      db.transaction(async (client) => {
+        const results: CreateJobResult[] = [];
+        for (const job of batch) results.push(await create(client, job));
+        return results;
+      }),
 
     async getJob(id, tenant) {
       const row = (await db.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1`, [id])).rows[0];

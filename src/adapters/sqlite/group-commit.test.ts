@@ -60,3 +60,26 @@ describe('group commit', () => {
     db.close();
   });
 });
+
+describe('bulk create', () => {
+  it('writes a batch all or nothing', async () => {
+    const db = open();
+    const store = createSqliteJobStore({ db });
+    const job = (id: string, key?: string, hash = 'h') => ({
+      id,
+      tenant: 't1',
+      type: 'x.y',
+      input: {},
+      maxAttempts: 1,
+      timeoutSeconds: 1,
+      runAt: Date.now(),
+      ...(key ? { idempotency: { key, requestHash: hash } } : {}),
+    });
+    await store.createJob(job('job_existing', 'taken', 'h1'));
+    await expect(store.createJobs([job('job_1'), job('job_2', 'taken', 'h2'), job('job_3')])).rejects.toBeInstanceOf(IdempotencyMismatchError);
+    for (const id of ['job_1', 'job_2', 'job_3']) expect(await store.getJob(id)).toBeNull();
+    const created = await store.createJobs([job('job_1'), job('job_3')]);
+    expect(created.map((r) => r.job.id)).toEqual(['job_1', 'job_3']);
+    db.close();
+  });
+});

@@ -7,6 +7,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 export type GroupCommit = <T>(run: () => T) => Promise<T>;
 
 const perDatabase = new WeakMap<SqliteDatabase, GroupCommit>();
@@ -30,22 +32,31 @@ export function groupCommitFor(db: SqliteDatabase): GroupCommit {
 function createGroupCommit(db: SqliteDatabase): GroupCommit {
   let pending: Pending[] = [];
   let scheduled = false;
+  // Prepared once: db.transaction() per write would build a new wrapper (and parse its SQL) each time.
+  const savepoint = db.prepare('SAVEPOINT group_item');
+  const release = db.prepare('RELEASE group_item');
+  const rollback = db.prepare('ROLLBACK TO group_item');
+  const runAll = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
+    for (const item of batch) {
+      savepoint.run();
+      try {
+        outcomes.push({ ok: true, value: item.run() });
+        release.run();
+      } catch (error) {
+        rollback.run();
+        release.run();
+        outcomes.push({ ok: false, error });
+      }
+    }
+  });
 
   const flush = () => {
     scheduled = false;
     const batch = pending;
     pending = [];
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: Outcome[] = [];
     try {
-      db.transaction(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ ok: true, value: db.transaction(item.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      }).immediate();
+      runAll.immediate(batch, outcomes);
     } catch (error) {
       // The commit itself failed (locked or full disk): nothing in the batch is durable.
       const translated = translateSqliteError(error);

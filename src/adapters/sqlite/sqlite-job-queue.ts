@@ -4,8 +4,10 @@ import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { WakeUp } from '../../core/job.js';
 import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.js';
+import type { ClaimOptions } from '../../ports/job-store.js';
 import type { SqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
+import { prepareSqliteClaim } from './sqlite-job-store.js';
 import type { QueueHandle, QueueRow } from '../sql-rows.js';
 import { toDelivery } from '../sql-rows.js';
 import { waitForEvent } from '../wait-for-event.js';
@@ -19,6 +21,12 @@ export interface SqliteJobQueueOptions {
    * @default 100
    */
   pollIntervalMs?: number;
+  /**
+   * The job store is the SQLite store on this same database handle: receives may claim their
+   * jobs in the same commit (ReceiveOptions.claim) and acks commit with the store's writes.
+   * @default false
+   */
+  sharesStore?: boolean;
 }
 
 /** Messages sent in this process wake this process's pollers without waiting for the poll interval. */
@@ -41,11 +49,14 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
     for (const m of messages) insert.run(m.jobId, m.attempt, visibleAt);
   });
 
-  const tryReceive = (max: number, visibilityMs: number): Delivery[] => {
+  const claim = options.sharesStore ? prepareSqliteClaim(db, clock) : null;
+
+  const tryReceive = (max: number, visibilityMs: number, claimOptions: ClaimOptions | undefined): Delivery[] => {
     const now = clock.now();
     const receipt = randomUUID();
     const rows = take.all({ now, until: now + visibilityMs, receipt, max }) as QueueRow[];
-    return rows.map((row) => toDelivery(row, receipt));
+    if (!claim || !claimOptions) return rows.map((row) => toDelivery(row, receipt));
+    return rows.map((row) => ({ ...toDelivery(row, receipt), claimed: claim(row.job_id, claimOptions) }));
   };
 
   return {
@@ -55,10 +66,10 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
       if (!sendOptions?.delaySeconds) localSends.emit('send');
     },
 
-    async receive({ maxMessages, visibilityTimeoutSeconds, waitTimeSeconds, signal }: ReceiveOptions) {
+    async receive({ maxMessages, visibilityTimeoutSeconds, waitTimeSeconds, signal, claim: claimOptions }: ReceiveOptions) {
       const deadline = Date.now() + waitTimeSeconds * 1000;
       for (;;) {
-        const deliveries = await commit(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000));
+        const deliveries = await commit(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000, claimOptions));
         const remaining = deadline - Date.now();
         if (deliveries.length > 0 || remaining <= 0 || signal?.aborted) return deliveries;
         await waitForEvent(localSends, 'send', Math.min(pollIntervalMs, remaining), signal);
@@ -84,5 +95,6 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
     },
 
     close: async () => {},
+    commitsWithStore: options.sharesStore === true,
   };
 }
