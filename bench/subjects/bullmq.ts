@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Subject } from './types.js';
-import { pool } from './types.js';
+import { offerAtRate, pool } from './types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +41,25 @@ export function bullmqSubject(redisPort: number): Subject {
         });
         worker.on('error', reject);
       });
+    },
+    async latency(rate, seconds, concurrency) {
+      const started: number[] = [];
+      const workerConnection = client();
+      const worker = new Worker(
+        queue.name,
+        async (job) => {
+          started[(job.data as { i: number }).i] = performance.now();
+          return null;
+        },
+        { connection: workerConnection, concurrency, autorun: true },
+      );
+      await worker.waitUntilReady();
+      try {
+        return await offerAtRate(rate, seconds, started, (i) => queue.add('noop', { i }, jobOptions));
+      } finally {
+        await worker.close();
+        await workerConnection.quit();
+      }
     },
     async close() {
       await queue.obliterate({ force: true }).catch(() => {});

@@ -14,9 +14,18 @@ import { startPoller } from '../../src/worker/poller.js';
 import { processJob } from '../../src/worker/process-job.js';
 import { z } from 'zod';
 import type { Subject } from './types.js';
-import { pool } from './types.js';
+import { offerAtRate, pool } from './types.js';
 
-const noop = defineJob({ type: 'bench.noop', input: z.object({ i: z.number() }).strict(), handler: () => null });
+/** Set while measuring latency: called as each handler starts. */
+let onStart: ((i: number) => void) | undefined;
+const noop = defineJob({
+  type: 'bench.noop',
+  input: z.object({ i: z.number() }).strict(),
+  handler: ({ i }) => {
+    onStart?.(i);
+    return null;
+  },
+});
 const registry = createRegistry([noop]);
 
 /**
@@ -36,6 +45,31 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
         : {};
     backends = await openBackends(loadConfig({ dataDir }, env));
     return backends;
+  };
+  /** The container runtime's poller + processJob, until `finish` is called; `onSucceeded` counts. */
+  const runWorker = async (b: Backends, concurrency: number, setup: (finish: () => void) => () => void) => {
+    const shutdown = new AbortController();
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const onSucceeded = setup(finish);
+    const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
+    const deps = { ...b, executor, registry, clock: systemClock, logger: silentLogger, workerId: 'bench', leaseMs: 30_000, heartbeatMs: 10_000, shutdown: shutdown.signal };
+    const poller = startPoller({
+      queue: b.queue,
+      concurrency,
+      visibilityTimeoutSeconds: 30,
+      waitTimeSeconds: 1,
+      logger: silentLogger,
+      claim: { workerId: 'bench', leaseMs: 30_000 },
+      process: async (delivery, handlerDone) => {
+        if ((await processJob(delivery, deps, { handlerDone })) === 'succeeded') onSucceeded();
+      },
+    });
+    await finished;
+    await poller.stopReceiving();
+    await poller.waitForIdle(5000);
   };
   const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
   const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
@@ -62,42 +96,27 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     },
     async drain(count, concurrency) {
       const b = backends ?? (await open());
-      const shutdown = new AbortController();
       let done = 0;
-      let finish: () => void = () => {};
-      const finished = new Promise<void>((resolve) => {
-        finish = resolve;
+      await runWorker(b, concurrency, (finish) => () => {
+        if (++done >= count) finish();
       });
-      const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
-      const poller = startPoller({
-        queue: b.queue,
-        concurrency,
-        visibilityTimeoutSeconds: 30,
-        waitTimeSeconds: 1,
-        logger: silentLogger,
-        claim: { workerId: 'bench', leaseMs: 30_000 },
-        process: async (delivery, handlerDone) => {
-          const outcome = await processJob(
-            delivery,
-            {
-            ...b,
-            executor,
-            registry,
-            clock: systemClock,
-            logger: silentLogger,
-            workerId: 'bench',
-            leaseMs: 30_000,
-            heartbeatMs: 10_000,
-            shutdown: shutdown.signal,
-            },
-            { handlerDone },
-          );
-          if (outcome === 'succeeded' && ++done >= count) finish();
-        },
+    },
+    async latency(rate, seconds, concurrency) {
+      const b = backends ?? (await open());
+      const started: number[] = [];
+      onStart = (i) => {
+        started[i] = performance.now();
+      };
+      let latencies: number[] = [];
+      await runWorker(b, concurrency, (finish) => {
+        void offerAtRate(rate, seconds, started, (i) => submit(b, i)).then((measured) => {
+          latencies = measured;
+          finish();
+        });
+        return () => {};
       });
-      await finished;
-      await poller.stopReceiving();
-      await poller.waitForIdle(5000);
+      onStart = undefined;
+      return latencies;
     },
     async close() {
       await backends?.close();

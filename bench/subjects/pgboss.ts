@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
 import type { Subject } from './types.js';
-import { pool } from './types.js';
+import { offerAtRate, pool } from './types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,6 +58,20 @@ export function pgbossSubject(databaseUrl: string): Subject {
         }
       });
       await b.offWork(name);
+    },
+    async latency(rate, seconds, concurrency) {
+      const b = boss ?? (await start());
+      const started: number[] = [];
+      for (let w = 0; w < Math.min(concurrency, 10); w++) {
+        await b.work(name, { batchSize: 100, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+          for (const job of jobs) started[(job.data as { i: number }).i] = performance.now();
+        });
+      }
+      try {
+        return await offerAtRate(rate, seconds, started, (i) => b.send(name, { i }));
+      } finally {
+        await b.offWork(name);
+      }
     },
     async close() {
       await boss?.stop({ graceful: false, wait: true }).catch(() => {});

@@ -68,6 +68,18 @@ describe('HTTP API', () => {
     await expectProblem(await post('/v1/jobs', '{"type": "document.pdf", '), 400, 'invalid_json');
     await expectProblem(await post('/v1/jobs', 'type=document.pdf', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
     await expectProblem(await post('/v1/jobs', JSON.stringify({ type: 'document.pdf', input: { title: 'a', markdown: 'x'.repeat(70_000) } })), 413, 'payload_too_large');
+    // Without a Content-Length (chunked), the limit is counted as the body streams in.
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ type: 'document.pdf', input: { title: 'a', markdown: 'x'.repeat(70_000) } })));
+        controller.close();
+      },
+    });
+    await expectProblem(
+      await fetch(`${dev.url}/v1/jobs`, { method: 'POST', body: chunked, duplex: 'half', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } } as RequestInit),
+      413,
+      'payload_too_large',
+    );
     await expectProblem(await post('/v1/jobs', '{}', { authorization: '' }), 401, 'unauthorized');
     await expectProblem(await post('/v1/jobs', '{}', { authorization: 'Bearer jsk_wrong' }), 401, 'unauthorized');
     await expectProblem(await fetch(`${dev.url}/v1/jobs?limit=1000`, { headers: { authorization: `Bearer ${key}` } }), 400, 'validation_failed', 'query.limit');
