@@ -61,6 +61,7 @@ export function bullmqSubject(redisPort: number): Subject {
         await workerConnection.quit();
       }
     },
+    backlog: () => queue.getWaitingCount(),
     async close() {
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();

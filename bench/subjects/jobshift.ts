@@ -1,9 +1,11 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import type { Backends } from '../../src/config/compose.js';
-import { openBackends } from '../../src/config/compose.js';
+import { databasePath, openBackends } from '../../src/config/compose.js';
+import Database from 'better-sqlite3';
 import { systemClock } from '../../src/core/clock.js';
 import { defineJob } from '../../src/core/define-job.js';
 import { submitJobs } from '../../src/api/submissions.js';
@@ -49,6 +51,8 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
   /** The container runtime's poller + processJob, until `finish` is called; `onSucceeded` counts. */
   const runWorker = async (b: Backends, concurrency: number, setup: (finish: () => void) => () => void) => {
     const shutdown = new AbortController();
+    // Every in-flight job listens for shutdown (up to twice the concurrency), as in the runtime.
+    setMaxListeners(2 * concurrency + 10, shutdown.signal);
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
@@ -117,6 +121,16 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       });
       onStart = undefined;
       return latencies;
+    },
+    async backlog() {
+      if (profile !== 'embedded') throw new Error('backlog: measured on the embedded profile only');
+      if (!backends) await open();
+      const db = new Database(databasePath({ dataDir }), { readonly: true });
+      try {
+        return (db.prepare(`SELECT count(*) AS n FROM jobs WHERE status = 'queued'`).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
     },
     async close() {
       await backends?.close();

@@ -14,6 +14,7 @@ export function pgbossSubject(databaseUrl: string): Subject {
   let boss: PgBoss | undefined;
   let round = 0;
   let name = '';
+  let completed = 0;
   const start = async () => {
     boss = new PgBoss({ connectionString: databaseUrl, schema: `pgboss_bench_${process.pid}`, max: 20 });
     boss.on('error', () => {});
@@ -47,13 +48,20 @@ export function pgbossSubject(databaseUrl: string): Subject {
       })(),
     async drain(count, concurrency) {
       const b = boss ?? (await start());
-      let done = 0;
+      // Counted across drains: offWork returns before its workers stop, and a stopping worker may
+      // still fetch and complete a batch that the next drain must count.
+      const target = completed + count;
       await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (completed >= target) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 5);
         for (let w = 0; w < Math.min(concurrency, 10); w++) {
           void b.work(name, { batchSize: 100, pollingIntervalSeconds: 0.5 }, async (jobs) => {
             await Promise.all(jobs.map(async () => null));
-            done += jobs.length;
-            if (done >= count) resolve();
+            completed += jobs.length;
           });
         }
       });
@@ -73,6 +81,7 @@ export function pgbossSubject(databaseUrl: string): Subject {
         await b.offWork(name);
       }
     },
+    backlog: async () => (boss ? boss.getQueueSize(name) : 0),
     async close() {
       await boss?.stop({ graceful: false, wait: true }).catch(() => {});
     },

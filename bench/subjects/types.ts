@@ -16,6 +16,8 @@ export interface Subject {
    * `seconds`; resolves with each job's delay from its scheduled submit to its handler start, ms.
    */
   latency(rate: number, seconds: number, concurrency: number): Promise<number[]>;
+  /** How many jobs are queued and not yet taken. */
+  backlog(): Promise<number>;
   close(): Promise<void>;
 }
 
