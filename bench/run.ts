@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { startHttpTargets } from './lib/http.js';
 import type { RealJobType } from './lib/real-work.js';
 import { realWork } from './lib/real-work.js';
-import { renderMarkdown } from './lib/report.js';
+import { renderChart, renderMarkdown } from './lib/report.js';
 import type { Measurement, Unit } from './lib/report.js';
 import { bullmqSubject } from './subjects/bullmq.js';
 import { jobshiftSubject } from './subjects/jobshift.js';
@@ -227,9 +227,11 @@ const result = {
   subjects: described,
   measurements,
 };
-const markdown = renderMarkdown(result, chosen);
-mkdirSync(args.out as string, { recursive: true });
 const stamp = result.startedAt.replace(/[:.]/g, '-');
+const chart = renderChart(result, chosen);
+const markdown = renderMarkdown(result, chosen) + (chart ? `\n![jobshift-embedded vs peers](${stamp}.svg)\n` : '');
+mkdirSync(args.out as string, { recursive: true });
+if (chart) writeFileSync(join(args.out as string, `${stamp}.svg`), chart);
 writeFileSync(join(args.out as string, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(args.out as string, `${stamp}.md`), markdown);
 writeFileSync(join(args.out as string, 'latest.md'), markdown);

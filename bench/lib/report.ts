@@ -74,6 +74,59 @@ function targets(of: (workload: string, subject: string) => number | undefined, 
   return out;
 }
 
+/**
+ * One bar per workload and peer: how many times better jobshift-embedded is, on a log scale
+ * centred on 1× (right of the line: ahead; left: behind). Plain SVG, no dependency.
+ */
+export function renderChart(result: Result, subjects: string[]): string | null {
+  const peers = ['bullmq', 'pg-boss'].filter((p) => subjects.includes(p));
+  const of = (workload: string, subject: string) => result.measurements.find((m) => m.workload === workload && m.subject === subject);
+  const bars: { label: string; peer: string; x: number }[] = [];
+  for (const workload of [...new Set(result.measurements.map((m) => m.workload))]) {
+    const ours = of(workload, 'jobshift-embedded');
+    if (!ours) continue;
+    for (const peer of peers) {
+      const x = advantage(ours.unit, ours.median, of(workload, peer)?.median);
+      if (x !== undefined) bars.push({ label: workload, peer, x });
+    }
+  }
+  if (bars.length === 0) return null;
+  const width = 960;
+  const labelWidth = 380;
+  const row = 18;
+  const top = 40;
+  const height = top + bars.length * row + 30;
+  const span = 4; // log2: from 1/16× to 16×
+  const centre = labelWidth + (width - labelWidth - 20) / 2;
+  const scale = (width - labelWidth - 20) / 2 / span;
+  const xOf = (ratio: number) => centre + Math.max(-span, Math.min(span, Math.log2(ratio))) * scale;
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const colours: Record<string, string> = { bullmq: '#d9534f', 'pg-boss': '#337ab7' };
+  const lines = bars.map((bar, i) => {
+    const y = top + i * row;
+    const x = xOf(bar.x);
+    const fill = colours[bar.peer] ?? '#777';
+    return [
+      `<text x="${labelWidth - 8}" y="${y + 12}" text-anchor="end">${escape(bar.label)} vs ${bar.peer}</text>`,
+      `<rect x="${Math.min(x, centre)}" y="${y + 3}" width="${Math.max(1, Math.abs(x - centre))}" height="${row - 6}" fill="${fill}" opacity="${bar.x >= 1 ? 1 : 0.45}"/>`,
+      `<text x="${x + (bar.x >= 1 ? 4 : -4)}" y="${y + 12}" text-anchor="${bar.x >= 1 ? 'start' : 'end'}">${times(bar.x)}</text>`,
+    ].join('');
+  });
+  const ticks = [1 / 16, 1 / 4, 1, 4, 16].map(
+    (t) => `<line x1="${xOf(t)}" y1="${top - 6}" x2="${xOf(t)}" y2="${height - 24}" stroke="#ccc"/><text x="${xOf(t)}" y="${height - 10}" text-anchor="middle">${t >= 1 ? t : `1/${1 / t}`}×</text>`,
+  );
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14">jobshift-embedded vs peers (${escape(result.mode)}, ${escape(result.startedAt)}): right of 1× = jobshift better</text>`,
+    ...ticks,
+    `<line x1="${centre}" y1="${top - 6}" x2="${centre}" y2="${height - 24}" stroke="#333"/>`,
+    ...lines,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
 export function renderMarkdown(result: Result, subjects: string[]): string {
   const workloads = [...new Set(result.measurements.map((m) => m.workload))];
   const of = (workload: string, subject: string) => result.measurements.find((m) => m.workload === workload && m.subject === subject)?.median;

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { JobshiftClient, JobView, SubmitRequest } from '../client/client.js';
-import { terminal } from '../client/client.js';
+import { ApiError, terminal } from '../client/client.js';
 import type { ConnectionOptions } from './connection.js';
 import { connect } from './connection.js';
 import { createProgressPrinter, formatProgress } from './progress.js';
@@ -112,6 +112,40 @@ export function registerClientCommands(program: Command): void {
       }
       if (!opts.json) print(done.result);
       if (opts.download) await downloadArtifacts(client, done, opts.download);
+    });
+
+  withConnection(program.command('submit-batch <file>'))
+    .description('submit many jobs from a JSON Lines file (one {"type", "input", ...} per line; - for stdin), 1,000 per request')
+    .option('--json', 'print the jobs as JSON lines instead of their ids')
+    .action(async (file: string, opts, command: Command) => {
+      const client = clientOf(command);
+      const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+      const lines = text.split('\n').map((line, i) => ({ line: i + 1, text: line.trim() })).filter((l) => l.text !== '');
+      const jobs = lines.map(({ line, text: json }) => {
+        try {
+          const value = JSON.parse(json) as unknown;
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+          return value as SubmitRequest & { idempotencyKey?: string };
+        } catch (error) {
+          throw new Error(`${file}:${line}: expected a JSON object like {"type": "document.pdf", "input": {...}} (${(error as Error).message})`);
+        }
+      });
+      if (jobs.length === 0) throw new Error(`${file}: no jobs (expected one JSON object per line)`);
+      const printer = process.stderr.isTTY ? (done: number) => process.stderr.write(`\rsubmitted ${done}/${jobs.length}`) : () => {};
+      for (let start = 0; start < jobs.length; start += 1000) {
+        const chunk = jobs.slice(start, start + 1000);
+        const accepted = await client.submitBatch(chunk).catch((error: unknown) => {
+          // The API names the job by its place in the request (jobs.3.input.title): say which line that is.
+          if (error instanceof ApiError && typeof error.problem.field === 'string') {
+            const at = /^jobs\.(\d+)\.?(.*)$/.exec(error.problem.field);
+            if (at) throw new Error(`${file}:${lines[start + Number(at[1])]?.line}: ${error.problem.detail.replace(/^jobs\.\d+\./, '')}`);
+          }
+          throw error;
+        });
+        for (const job of accepted.items) print(opts.json ? JSON.stringify(job) : job.id);
+        printer(start + chunk.length);
+      }
+      if (process.stderr.isTTY) process.stderr.write('\n');
     });
 
   withConnection(program.command('status <id>'))

@@ -210,6 +210,27 @@ describe('HTTP API', () => {
     await expect(failing).rejects.toMatchObject({ code: 1 });
   });
 
+  it('submits a JSON Lines file with submit-batch, naming the line of a bad job', async () => {
+    const env = { JOBSHIFT_URL: dev.url };
+    const { writeFileSync } = await import('node:fs');
+    const file = join(tempDir(), 'jobs.jsonl');
+    writeFileSync(file, ['{"type":"test.sleep","input":{"ms":1}}', '', '{"type":"test.sleep","input":{"ms":2},"idempotencyKey":"cli-batch-1"}', '{"type":"test.sleep","input":{"ms":3}}', ''].join('\n'));
+    const { stdout } = await runCli(['submit-batch', file, '--data-dir', dataDir], env);
+    const ids = stdout.trim().split('\n');
+    expect(ids).toHaveLength(3);
+    for (const [i, id] of ids.entries()) expect((await client.waitForJob(id)).input).toEqual({ ms: i + 1 });
+
+    const before = (await client.listJobs({ limit: 100 })).items.length;
+    writeFileSync(file, '{"type":"test.sleep","input":{"ms":1}}\n{"type":"test.sleep","input":{"ms":"x"}}\n');
+    const invalid = (await runCli(['submit-batch', file, '--data-dir', dataDir], env).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr).toContain(`${file}:2: input.ms:`);
+    writeFileSync(file, '{"type":"test.sleep","input":{"ms":1}}\nnot json\n');
+    const broken = (await runCli(['submit-batch', file, '--data-dir', dataDir], env).catch((e: unknown) => e)) as { stderr: string };
+    expect(broken.stderr).toContain(`${file}:2: expected a JSON object`);
+    expect((await client.listJobs({ limit: 100 })).items.length).toBe(before);
+  });
+
   it('rejects bad configuration at start with a message naming the setting', async () => {
     const result = runCli(['worker', '--lease-seconds', 'soon', '--data-dir', dataDir], { JOBSHIFT_CONCURRENCY: '0' });
     const error = (await result.catch((e: unknown) => e)) as { code: number; stderr: string };

@@ -65,6 +65,12 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain('| workload | unit | jobshift-embedded | jobshift-postgres | bullmq | pg-boss | bare-hono | embedded vs BullMQ | embedded vs pg-boss |');
     expect(markdown).toContain('## Targets (embedded profile)');
+    const svg = files.find((f) => f.endsWith('.svg')) as string;
+    expect(markdown).toContain(`![jobshift-embedded vs peers](${svg})`);
+    const chart = readFileSync(join(out, svg), 'utf8');
+    expect(chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(chart).toContain('enqueue 50 in flight vs bullmq');
+    expect(chart.trim().endsWith('</svg>')).toBe(true);
     expect(markdown).toMatch(/\| HTTP submit ≥ 50% of the bare endpoint \| [\d,]+ vs [\d,]+ req\/s = \d+% \| (yes|\*\*no\*\*) \|/);
   }, 300_000);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyMismatchError } from '../../core/errors.js';
+import { IdempotencyMismatchError, StoreUnavailableError } from '../../core/errors.js';
 import { openSqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
 import { createSqliteJobStore } from './sqlite-job-store.js';
@@ -80,6 +80,43 @@ describe('bulk create', () => {
     for (const id of ['job_1', 'job_2', 'job_3']) expect(await store.getJob(id)).toBeNull();
     const created = await store.createJobs([job('job_1'), job('job_3')]);
     expect(created.map((r) => r.job.id)).toEqual(['job_1', 'job_3']);
+    db.close();
+  });
+});
+
+describe("waiting for another process's write lock", () => {
+  it('retries from a timer, so the event loop keeps running, and commits once the lock is free', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
+    const db = openSqliteDatabase(path, { busyTimeoutMs: 2000 });
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const other = openSqliteDatabase(path);
+    other.prepare('BEGIN IMMEDIATE').run();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const write = groupCommitFor(db)(() => db.prepare('INSERT INTO t (n) VALUES (1)').run().changes);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    other.prepare('COMMIT').run();
+    expect(await write).toBe(1);
+    clearInterval(ticker);
+    // SQLite's own busy handler would have slept the thread for the whole 200 ms.
+    expect(ticks).toBeGreaterThan(10);
+    other.close();
+    db.close();
+  });
+
+  it('gives up after busy_timeout with StoreUnavailableError, having written nothing', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
+    const db = openSqliteDatabase(path, { busyTimeoutMs: 100 });
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const other = openSqliteDatabase(path);
+    other.prepare('BEGIN IMMEDIATE').run();
+    await expect(groupCommitFor(db)(() => db.prepare('INSERT INTO t (n) VALUES (1)').run())).rejects.toBeInstanceOf(StoreUnavailableError);
+    other.prepare('COMMIT').run();
+    expect((db.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c).toBe(0);
+    // The next write goes through once the lock is free.
+    await groupCommitFor(db)(() => db.prepare('INSERT INTO t (n) VALUES (2)').run());
+    expect((other.prepare('SELECT n FROM t').all() as { n: number }[]).map((r) => r.n)).toEqual([2]);
+    other.close();
     db.close();
   });
 });

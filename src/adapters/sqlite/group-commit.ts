@@ -7,6 +7,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+const isBusy = (error: unknown) => /^SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export type GroupCommit = <T>(run: () => T) => Promise<T>;
@@ -50,19 +52,40 @@ function createGroupCommit(db: SqliteDatabase): GroupCommit {
     }
   });
 
+  // Another process holding the write lock: rather than SQLite's busy handler, which sleeps the
+  // whole event loop (1, 2, 5, 10 ms...), the flush is retried from a timer, so heartbeats and
+  // requests go on meanwhile. The connection's busy_timeout still bounds the total wait.
+  // (busy_timeout takes effect when its PRAGMA is prepared, so it cannot be a prepared statement.)
+  const busyBudgetMs = Number(db.pragma('busy_timeout', { simple: true }));
+  let busySince = 0;
+
   const flush = () => {
     scheduled = false;
     const batch = pending;
     pending = [];
     const outcomes: Outcome[] = [];
     try {
-      runAll.immediate(batch, outcomes);
+      db.pragma('busy_timeout = 0');
+      try {
+        runAll.immediate(batch, outcomes);
+      } finally {
+        db.pragma(`busy_timeout = ${busyBudgetMs}`);
+      }
     } catch (error) {
-      // The commit itself failed (locked or full disk): nothing in the batch is durable.
+      if (isBusy(error) && Date.now() - (busySince ||= Date.now()) < busyBudgetMs) {
+        // Nothing was committed: try the batch again first, with whatever arrives meanwhile.
+        pending = batch.concat(pending);
+        scheduled = true;
+        setTimeout(flush, 1);
+        return;
+      }
+      busySince = 0;
+      // The commit itself failed (locked too long or full disk): nothing in the batch is durable.
       const translated = translateSqliteError(error);
       for (const item of batch) item.reject(translated);
       return;
     }
+    busySince = 0;
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) item.resolve(outcome.value);
