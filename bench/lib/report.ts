@@ -100,14 +100,14 @@ export function renderChart(result: Result, subjects: string[]): string | null {
   const centre = labelWidth + (width - labelWidth - 20) / 2;
   const scale = (width - labelWidth - 20) / 2 / span;
   const xOf = (ratio: number) => centre + Math.max(-span, Math.min(span, Math.log2(ratio))) * scale;
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const colours: Record<string, string> = { bullmq: '#d9534f', 'pg-boss': '#337ab7' };
   const lines = bars.map((bar, i) => {
     const y = top + i * row;
     const x = xOf(bar.x);
     const fill = colours[bar.peer] ?? '#777';
     return [
-      `<text x="${labelWidth - 8}" y="${y + 12}" text-anchor="end">${escape(bar.label)} vs ${bar.peer}</text>`,
+      `<text x="${labelWidth - 8}" y="${y + 12}" text-anchor="end">${xml(bar.label)} vs ${bar.peer}</text>`,
       `<rect x="${Math.min(x, centre)}" y="${y + 3}" width="${Math.max(1, Math.abs(x - centre))}" height="${row - 6}" fill="${fill}" opacity="${bar.x >= 1 ? 1 : 0.45}"/>`,
       `<text x="${x + (bar.x >= 1 ? 4 : -4)}" y="${y + 12}" text-anchor="${bar.x >= 1 ? 'start' : 'end'}">${times(bar.x)}</text>`,
     ].join('');
@@ -118,7 +118,7 @@ export function renderChart(result: Result, subjects: string[]): string | null {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="14">jobshift-embedded vs peers (${escape(result.mode)}, ${escape(result.startedAt)}): right of 1× = jobshift better</text>`,
+    `<text x="10" y="20" font-size="14">jobshift-embedded vs peers (${xml(result.mode)}, ${xml(result.startedAt)}): right of 1× = jobshift better</text>`,
     ...ticks,
     `<line x1="${centre}" y1="${top - 6}" x2="${centre}" y2="${height - 24}" stroke="#333"/>`,
     ...lines,

@@ -72,7 +72,8 @@ function createGroupCommit(db: SqliteDatabase): GroupCommit {
         db.pragma(`busy_timeout = ${busyBudgetMs}`);
       }
     } catch (error) {
-      if (isBusy(error) && Date.now() - (busySince ||= Date.now()) < busyBudgetMs) {
+      if (isBusy(error) && busySince === 0) busySince = Date.now();
+      if (isBusy(error) && Date.now() - busySince < busyBudgetMs) {
         // Nothing was committed: try the batch again first, with whatever arrives meanwhile.
         pending = batch.concat(pending);
         scheduled = true;
