@@ -96,14 +96,21 @@ function record(workload: string, subject: string, unit: Unit, values: number[])
   progress(`${workload.padEnd(44)} ${subject.padEnd(18)} median ${m.median} ${unit} (${m.min}–${m.max})`);
 }
 
-/** Runs `body` `runs` times after a reset (and `prepare`), recording jobs/s. */
-async function throughput(workload: string, subject: Subject, jobs: number, prepare: (() => Promise<void>) | null, body: () => Promise<void>) {
+/**
+ * Runs `body` `runs` times after a reset (and `prepare`), recording jobs/s. One unrecorded
+ * warm-up at a tenth of the size comes first, so no subject is measured with a cold JIT.
+ */
+async function throughput(workload: string, subject: Subject, jobs: number, prepare: ((n: number) => Promise<void>) | null, body: (n: number) => Promise<void>) {
+  const warmUp = Math.max(50, Math.ceil(jobs / 10));
+  await subject.reset();
+  if (prepare) await prepare(warmUp);
+  await body(warmUp);
   const rates: number[] = [];
   for (let run = 0; run < runs; run++) {
     await subject.reset();
-    if (prepare) await prepare();
+    if (prepare) await prepare(jobs);
     const t0 = performance.now();
-    await body();
+    await body(jobs);
     rates.push(jobs / ((performance.now() - t0) / 1000));
   }
   record(workload, subject.name, 'jobs/s', rates);
@@ -114,19 +121,21 @@ const described: Record<string, unknown> = {};
 for (const subject of subjects) {
   described[subject.name] = await subject.describe();
   if (workloads.has('enqueue')) {
-    await throughput('enqueue awaited one by one', subject, enqueueJobs, null, () => subject.enqueue(enqueueJobs, 1));
-    await throughput('enqueue 50 in flight', subject, enqueueJobs, null, () => subject.enqueue(enqueueJobs, 50));
-    await throughput('enqueue bulk (1,000 per call)', subject, enqueueJobs, null, () => subject.enqueueBulk(enqueueJobs));
+    await throughput('enqueue awaited one by one', subject, enqueueJobs, null, (n) => subject.enqueue(n, 1));
+    await throughput('enqueue 50 in flight', subject, enqueueJobs, null, (n) => subject.enqueue(n, 50));
+    await throughput('enqueue bulk (1,000 per call)', subject, enqueueJobs, null, (n) => subject.enqueueBulk(n));
   }
   if (workloads.has('drain')) {
     for (const concurrency of [1, 10, 100]) {
-      await throughput(`drain no-op, concurrency ${concurrency}`, subject, drainJobs, () => subject.enqueueBulk(drainJobs), () => subject.drain(drainJobs, concurrency));
+      await throughput(`drain no-op, concurrency ${concurrency}`, subject, drainJobs, (n) => subject.enqueueBulk(n), (n) => subject.drain(n, concurrency));
     }
   }
   if (workloads.has('latency')) {
     const p50: number[] = [];
     const p95: number[] = [];
     const p99: number[] = [];
+    await subject.reset();
+    await subject.latency(latencyRate, 1, 10); // warm-up, not recorded
     for (let run = 0; run < runs; run++) {
       await subject.reset();
       const delays = await subject.latency(latencyRate, seconds, 10);

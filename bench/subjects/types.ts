@@ -42,8 +42,10 @@ export async function offerAtRate(rate: number, seconds: number, started: number
   const t0 = performance.now() + 20;
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Never early: timers sleep in whole milliseconds, the last one is spun out with setImmediate.
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+      await new Promise((resolve) => (wait > 2 ? setTimeout(resolve, wait - 1) : setImmediate(resolve)));
+    }
     scheduled[i] = due;
     submits.push(submit(i));
   }
