@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     scale: { type: 'string' },
     'work-jobs': { type: 'string' },
-    subjects: { type: 'string', default: 'jobshift-embedded,jobshift-postgres,bullmq,pg-boss' },
+    subjects: { type: 'string', default: 'jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss' },
     workloads: { type: 'string', default: allWorkloads.join(',') },
     out: { type: 'string', default: join(root, 'bench/results') },
     help: { type: 'boolean', default: false },
@@ -41,7 +41,8 @@ npm run bench -- [options]
   --seconds S         duration of each latency and HTTP run (default 20; quick 5)
   --scale a,b,c       queued backlogs for the scale workload (default 1000,100000,1000000; quick 1000,100000)
   --work-jobs N       jobs per real-work run (default 200; quick 40)
-  --subjects list     jobshift-embedded,jobshift-postgres,bullmq,pg-boss
+  --subjects list     jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss
+                      (bullmq-fsync: Redis with appendonly yes, appendfsync always, for the duration)
   --workloads list    ${allWorkloads.join(',')}
   --out dir           where <timestamp>.json/.md and latest.md go (default bench/results)
 `);
@@ -77,6 +78,7 @@ const factories: Record<string, () => Subject> = {
   'jobshift-embedded': () => jobshiftSubject('embedded'),
   'jobshift-postgres': () => jobshiftSubject('postgres', databaseUrl),
   bullmq: () => bullmqSubject(redisPort),
+  'bullmq-fsync': () => bullmqSubject(redisPort, { fsync: true }),
   'pg-boss': () => pgbossSubject(databaseUrl),
 };
 const chosen = (args.subjects as string).split(',').filter(Boolean);

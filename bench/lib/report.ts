@@ -20,6 +20,9 @@ interface Result {
   measurements: Measurement[];
 }
 
+const peerNames = ['bullmq', 'bullmq-fsync', 'pg-boss'];
+const peerLabels: Record<string, string> = { bullmq: 'BullMQ', 'bullmq-fsync': 'BullMQ fsync', 'pg-boss': 'pg-boss' };
+
 const higherIsBetter = (unit: Unit) => unit === 'jobs/s' || unit === 'req/s';
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: n >= 100 ? 0 : 2 });
 const times = (x: number) => `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
@@ -79,7 +82,7 @@ function targets(of: (workload: string, subject: string) => number | undefined, 
  * centred on 1× (right of the line: ahead; left: behind). Plain SVG, no dependency.
  */
 export function renderChart(result: Result, subjects: string[]): string | null {
-  const peers = ['bullmq', 'pg-boss'].filter((p) => subjects.includes(p));
+  const peers = peerNames.filter((p) => subjects.includes(p));
   const of = (workload: string, subject: string) => result.measurements.find((m) => m.workload === workload && m.subject === subject);
   const bars: { label: string; peer: string; x: number }[] = [];
   for (const workload of [...new Set(result.measurements.map((m) => m.workload))]) {
@@ -101,7 +104,7 @@ export function renderChart(result: Result, subjects: string[]): string | null {
   const scale = (width - labelWidth - 20) / 2 / span;
   const xOf = (ratio: number) => centre + Math.max(-span, Math.min(span, Math.log2(ratio))) * scale;
   const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const colours: Record<string, string> = { bullmq: '#d9534f', 'pg-boss': '#337ab7' };
+  const colours: Record<string, string> = { bullmq: '#d9534f', 'bullmq-fsync': '#f0ad4e', 'pg-boss': '#337ab7' };
   const lines = bars.map((bar, i) => {
     const y = top + i * row;
     const x = xOf(bar.x);
@@ -131,7 +134,7 @@ export function renderMarkdown(result: Result, subjects: string[]): string {
   const workloads = [...new Set(result.measurements.map((m) => m.workload))];
   const of = (workload: string, subject: string) => result.measurements.find((m) => m.workload === workload && m.subject === subject)?.median;
   const columns = [...subjects, ...(result.measurements.some((m) => m.subject === 'bare-hono') ? ['bare-hono'] : [])];
-  const peers = ['bullmq', 'pg-boss'].filter((p) => subjects.includes(p));
+  const peers = peerNames.filter((p) => subjects.includes(p));
   const rows = workloads.map((workload) => {
     const unit = result.measurements.find((m) => m.workload === workload)?.unit as Unit;
     const cells = columns.map((s) => {
@@ -152,8 +155,14 @@ export function renderMarkdown(result: Result, subjects: string[]): string {
       `median of ${result.runsPerMeasurement} run${result.runsPerMeasurement > 1 ? 's' : ''} (min–max in small print); the whole run took ${result.durationSeconds} s.`,
     '',
     '↑ higher is better, ↓ lower is better. The last columns say how many times better jobshift-embedded (SQLite, synchronous=FULL: every 202 is on disk) is than each peer on that row: above 1× it is ahead, below 1× behind.',
+    ...(subjects.includes('bullmq-fsync')
+      ? [
+          '',
+          '`bullmq` is BullMQ as commonly deployed (Redis default persistence: snapshots, so an acknowledged job can be lost on a crash); `bullmq-fsync` is the same on Redis with `appendonly yes` and `appendfsync always`, durable per write like jobshift. The targets compare with the first.',
+        ]
+      : []),
     '',
-    `| workload | unit | ${columns.join(' | ')} | ${peers.map((p) => `embedded vs ${p === 'bullmq' ? 'BullMQ' : p}`).join(' | ')} |`,
+    `| workload | unit | ${columns.join(' | ')} | ${peers.map((p) => `embedded vs ${peerLabels[p] ?? p}`).join(' | ')} |`,
     `|---|---|${columns.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|`,
     ...rows,
     '',

@@ -5,19 +5,41 @@ import type { Subject } from './types.js';
 import { offerAtRate, pool } from './types.js';
 
 const require = createRequire(import.meta.url);
+const chunk = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]] as const);
 
-/** BullMQ on Redis, as commonly deployed (default Redis persistence, removeOnComplete). */
-export function bullmqSubject(redisPort: number): Subject {
+/**
+ * BullMQ on Redis, as commonly deployed (default Redis persistence: periodic RDB snapshots, so an
+ * acknowledged add can be lost), removeOnComplete. `fsync: true` is the durable variant for a
+ * like-for-like comparison with jobshift: Redis's append-only file with `appendfsync always`
+ * (every write fsynced before Redis answers), switched on for this subject and off after it.
+ */
+export function bullmqSubject(redisPort: number, options: { fsync?: boolean } = {}): Subject {
   // In ESM, BullMQ takes constructed clients; workers need their own (blocking) connection.
   const client = () => new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null });
   const connection = client();
   let round = 0;
   let queue = new Queue(`bench-${process.pid}-${round}`, { connection });
   const jobOptions = { removeOnComplete: true, removeOnFail: true };
+  const persistence = async (aof: boolean) => {
+    await connection.config('SET', 'appendfsync', aof ? 'always' : 'everysec');
+    await connection.config('SET', 'appendonly', aof ? 'yes' : 'no');
+    // Switching the AOF on rewrites it in the background; measure only once that is done.
+    for (;;) {
+      const info = await connection.info('persistence');
+      if (/aof_rewrite_in_progress:0/.test(info) && /aof_rewrite_scheduled:0/.test(info)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  let persistenceSet = false;
   return {
-    name: 'bullmq',
+    name: options.fsync ? 'bullmq-fsync' : 'bullmq',
     async describe() {
-      return { version: (require('bullmq/package.json') as { version: string }).version, jobOptions };
+      if (options.fsync && !persistenceSet) {
+        await persistence(true);
+        persistenceSet = true;
+      }
+      const settings = await connection.config('GET', 'append*');
+      return { version: (require('bullmq/package.json') as { version: string }).version, jobOptions, redis: Object.fromEntries(chunk(settings as string[])) };
     },
     async reset() {
       await queue.obliterate({ force: true }).catch(() => {});
@@ -65,6 +87,7 @@ export function bullmqSubject(redisPort: number): Subject {
     async close() {
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();
+      if (persistenceSet) await persistence(false);
       await connection.quit();
     },
   };

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
       settings: { scaleSizes: number[] };
     };
     const subjects = new Set(result.measurements.map((m) => m.subject));
-    expect([...subjects].sort()).toEqual(['bare-hono', 'bullmq', 'jobshift-embedded', 'jobshift-postgres', 'pg-boss']);
+    expect([...subjects].sort()).toEqual(['bare-hono', 'bullmq', 'bullmq-fsync', 'jobshift-embedded', 'jobshift-postgres', 'pg-boss']);
     for (const m of result.measurements) {
       expect(m.runs).toHaveLength(1);
       expect(m.median).toBeGreaterThan(0);
@@ -63,7 +63,11 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
     expect(result.versions.postgres).toMatch(/^\d+/);
     expect(result.versions.redis).toMatch(/^\d+/);
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
-    expect(markdown).toContain('| workload | unit | jobshift-embedded | jobshift-postgres | bullmq | pg-boss | bare-hono | embedded vs BullMQ | embedded vs pg-boss |');
+    expect(markdown).toContain(
+      '| workload | unit | jobshift-embedded | jobshift-postgres | bullmq | bullmq-fsync | pg-boss | bare-hono | embedded vs BullMQ | embedded vs BullMQ fsync | embedded vs pg-boss |',
+    );
+    // The durable BullMQ variant leaves Redis as it found it.
+    expect(execFileSync('redis-cli', ['-p', '56379', 'config', 'get', 'appendonly'], { encoding: 'utf8' })).toContain('no');
     expect(markdown).toContain('## Targets (embedded profile)');
     const svg = files.find((f) => f.endsWith('.svg')) as string;
     expect(markdown).toContain(`![jobshift-embedded vs peers](${svg})`);
