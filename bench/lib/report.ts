@@ -94,14 +94,15 @@ export function renderChart(result: Result, subjects: string[]): string | null {
     }
   }
   if (bars.length === 0) return null;
-  const width = 960;
-  const labelWidth = 380;
+  const width = 1000;
+  const labelWidth = 420;
+  const valueRoom = 60; // for the figure beside the longest bars
   const row = 18;
   const top = 40;
   const height = top + bars.length * row + 30;
   const span = 4; // log2: from 1/16× to 16×
-  const centre = labelWidth + (width - labelWidth - 20) / 2;
-  const scale = (width - labelWidth - 20) / 2 / span;
+  const centre = labelWidth + valueRoom + (width - labelWidth - 2 * valueRoom) / 2;
+  const scale = (width - labelWidth - 2 * valueRoom) / 2 / span;
   const xOf = (ratio: number) => centre + Math.max(-span, Math.min(span, Math.log2(ratio))) * scale;
   const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const colours: Record<string, string> = { bullmq: '#d9534f', 'bullmq-fsync': '#f0ad4e', 'pg-boss': '#337ab7' };
