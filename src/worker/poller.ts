@@ -27,13 +27,13 @@ export interface Poller {
   waitForIdle(timeoutMs: number): Promise<boolean>;
 }
 
-/**
- * The container runtime's message source: keeps up to `concurrency` jobs in flight, receiving
- * only as many messages as there are free slots so nothing sits invisible in a local buffer.
- */
 /** Largest receive asked for; queues with a lower limit (SQS: 10) clamp it themselves. */
 const maxBatch = 100;
 
+/**
+ * The container runtime's message source: keeps up to `concurrency` handlers running, receiving
+ * only as many messages as there are free slots so nothing sits invisible in a local buffer.
+ */
 export function startPoller(options: PollerOptions): Poller {
   const stopping = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
