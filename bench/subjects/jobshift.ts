@@ -49,15 +49,11 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     return backends;
   };
   /** The container runtime's poller + processJob, until `finish` is called; `onSucceeded` counts. */
-  const runWorker = async (b: Backends, concurrency: number, setup: (finish: () => void) => () => void) => {
+  /** The container runtime's poller + processJob; `onSucceeded` is called per job completed. */
+  const startWorker = (b: Backends, concurrency: number, onSucceeded: () => void) => {
     const shutdown = new AbortController();
     // Every in-flight job listens for shutdown (up to twice the concurrency), as in the runtime.
     setMaxListeners(2 * concurrency + 10, shutdown.signal);
-    let finish: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const onSucceeded = setup(finish);
     const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
     const deps = { ...b, executor, registry, clock: systemClock, logger: silentLogger, workerId: 'bench', leaseMs: 30_000, heartbeatMs: 10_000, shutdown: shutdown.signal };
     const poller = startPoller({
@@ -71,9 +67,10 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
         if ((await processJob(delivery, deps, { handlerDone })) === 'succeeded') onSucceeded();
       },
     });
-    await finished;
-    await poller.stopReceiving();
-    await poller.waitForIdle(5000);
+    return async () => {
+      await poller.stopReceiving();
+      await poller.waitForIdle(5000);
+    };
   };
   const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
   const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
@@ -101,9 +98,15 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     async drain(count, concurrency) {
       const b = backends ?? (await open());
       let done = 0;
-      await runWorker(b, concurrency, (finish) => () => {
+      let finish: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const stop = startWorker(b, concurrency, () => {
         if (++done >= count) finish();
       });
+      await finished;
+      await stop();
     },
     async latency(rate, seconds, concurrency) {
       const b = backends ?? (await open());
@@ -111,16 +114,13 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       onStart = (i) => {
         started[i] = performance.now();
       };
-      let latencies: number[] = [];
-      await runWorker(b, concurrency, (finish) => {
-        void offerAtRate(rate, seconds, started, (i) => submit(b, i)).then((measured) => {
-          latencies = measured;
-          finish();
-        });
-        return () => {};
-      });
-      onStart = undefined;
-      return latencies;
+      const stop = startWorker(b, concurrency, () => {});
+      try {
+        return await offerAtRate(rate, seconds, started, (i) => submit(b, i));
+      } finally {
+        await stop();
+        onStart = undefined;
+      }
     },
     async backlog() {
       if (profile !== 'embedded') throw new Error('backlog: measured on the embedded profile only');

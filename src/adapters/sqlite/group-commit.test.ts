@@ -7,6 +7,17 @@ import { openSqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
 import { createSqliteJobStore } from './sqlite-job-store.js';
 
+const job = (id: string, key?: string, hash = 'h') => ({
+  id,
+  tenant: 't1',
+  type: 'x.y',
+  input: {},
+  maxAttempts: 1,
+  timeoutSeconds: 1,
+  runAt: Date.now(),
+  ...(key ? { idempotency: { key, requestHash: hash } } : {}),
+});
+
 const open = () => openSqliteDatabase(join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite'));
 
 describe('group commit', () => {
@@ -37,20 +48,10 @@ describe('group commit', () => {
   it('rolls back a failing write alone and answers it with its own error', async () => {
     const db = open();
     const store = createSqliteJobStore({ db });
-    const job = (id: string, hash: string) => ({
-      id,
-      tenant: 't1',
-      type: 'x.y',
-      input: {},
-      maxAttempts: 1,
-      timeoutSeconds: 1,
-      runAt: Date.now(),
-      idempotency: { key: 'same-key', requestHash: hash },
-    });
     const outcomes = await Promise.allSettled([
-      store.createJob(job('job_a', 'h1')),
-      store.createJob(job('job_b', 'h2')),
-      store.createJob({ ...job('job_c', 'h3'), idempotency: { key: 'other', requestHash: 'h3' } }),
+      store.createJob(job('job_a', 'same-key', 'h1')),
+      store.createJob(job('job_b', 'same-key', 'h2')),
+      store.createJob(job('job_c', 'other', 'h3')),
     ]);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { created: true } });
     expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.any(IdempotencyMismatchError) });
@@ -65,16 +66,6 @@ describe('bulk create', () => {
   it('writes a batch all or nothing', async () => {
     const db = open();
     const store = createSqliteJobStore({ db });
-    const job = (id: string, key?: string, hash = 'h') => ({
-      id,
-      tenant: 't1',
-      type: 'x.y',
-      input: {},
-      maxAttempts: 1,
-      timeoutSeconds: 1,
-      runAt: Date.now(),
-      ...(key ? { idempotency: { key, requestHash: hash } } : {}),
-    });
     await store.createJob(job('job_existing', 'taken', 'h1'));
     await expect(store.createJobs([job('job_1'), job('job_2', 'taken', 'h2'), job('job_3')])).rejects.toBeInstanceOf(IdempotencyMismatchError);
     for (const id of ['job_1', 'job_2', 'job_3']) expect(await store.getJob(id)).toBeNull();

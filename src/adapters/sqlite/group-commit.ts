@@ -72,8 +72,9 @@ function createGroupCommit(db: SqliteDatabase): GroupCommit {
         db.pragma(`busy_timeout = ${busyBudgetMs}`);
       }
     } catch (error) {
-      if (isBusy(error) && busySince === 0) busySince = Date.now();
-      if (isBusy(error) && Date.now() - busySince < busyBudgetMs) {
+      const busy = isBusy(error);
+      if (busy && busySince === 0) busySince = Date.now();
+      if (busy && Date.now() - busySince < busyBudgetMs) {
         // Nothing was committed: try the batch again first, with whatever arrives meanwhile.
         pending = batch.concat(pending);
         scheduled = true;

@@ -15,6 +15,12 @@ type Statement = ReturnType<SqliteDatabase['prepare']>;
 
 const toJob = (row: JobRow): Job => rowToJob(row, { json: (text) => JSON.parse(text), bool: (flag) => flag === 1 });
 
+const jobColumns = [
+  'id', 'tenant', 'type', 'status', 'input', 'attempt', 'attempts_charged', 'max_attempts', 'timeout_seconds', 'run_at',
+  'created_at', 'updated_at', 'started_at', 'finished_at', 'lease_expires_at', 'worker_id', 'cancel_requested',
+  'progress_percent', 'progress_message', 'result', 'error', 'artifacts', 'request_hash',
+] as const satisfies readonly (keyof JobRow)[];
+
 /**
  * Reads whole job rows as arrays: better-sqlite3 builds a wide row object about three times
  * slower than an array, and claims read one per job on the hot path.
@@ -22,27 +28,21 @@ const toJob = (row: JobRow): Job => rowToJob(row, { json: (text) => JSON.parse(t
 function jobRows(statement: Statement) {
   const stmt = statement.raw(true) as unknown as { get(...params: unknown[]): unknown; all(...params: unknown[]): unknown[]; columns: Statement['columns'] };
   const at = new Map(stmt.columns().map((column, i) => [column.name, i]));
-  const index = (name: keyof JobRow) => {
-    const i = at.get(name);
-    if (i === undefined) throw new Error(`jobs query lacks column ${name}`);
-    return i;
-  };
-  const i = {
-    id: index('id'), tenant: index('tenant'), type: index('type'), status: index('status'), input: index('input'),
-    attempt: index('attempt'), attemptsCharged: index('attempts_charged'), maxAttempts: index('max_attempts'),
-    timeoutSeconds: index('timeout_seconds'), runAt: index('run_at'), createdAt: index('created_at'),
-    updatedAt: index('updated_at'), startedAt: index('started_at'), finishedAt: index('finished_at'),
-    leaseExpiresAt: index('lease_expires_at'), workerId: index('worker_id'), cancelRequested: index('cancel_requested'),
-    percent: index('progress_percent'), message: index('progress_message'), result: index('result'), error: index('error'),
-    artifacts: index('artifacts'), requestHash: index('request_hash'),
-  };
+  const col = Object.fromEntries(
+    jobColumns.map((name) => {
+      const i = at.get(name);
+      if (i === undefined) throw new Error(`jobs query lacks column ${name}`);
+      return [name, i];
+    }),
+  ) as Record<keyof JobRow, number>;
+  // A literal (not a loop) so every row object shares one shape.
   const toRow = (v: unknown[]): JobRow => ({
-    id: v[i.id], tenant: v[i.tenant], type: v[i.type], status: v[i.status], input: v[i.input], attempt: v[i.attempt],
-    attempts_charged: v[i.attemptsCharged], max_attempts: v[i.maxAttempts], timeout_seconds: v[i.timeoutSeconds],
-    run_at: v[i.runAt], created_at: v[i.createdAt], updated_at: v[i.updatedAt], started_at: v[i.startedAt],
-    finished_at: v[i.finishedAt], lease_expires_at: v[i.leaseExpiresAt], worker_id: v[i.workerId],
-    cancel_requested: v[i.cancelRequested], progress_percent: v[i.percent], progress_message: v[i.message],
-    result: v[i.result], error: v[i.error], artifacts: v[i.artifacts], request_hash: v[i.requestHash],
+    id: v[col.id], tenant: v[col.tenant], type: v[col.type], status: v[col.status], input: v[col.input], attempt: v[col.attempt],
+    attempts_charged: v[col.attempts_charged], max_attempts: v[col.max_attempts], timeout_seconds: v[col.timeout_seconds],
+    run_at: v[col.run_at], created_at: v[col.created_at], updated_at: v[col.updated_at], started_at: v[col.started_at],
+    finished_at: v[col.finished_at], lease_expires_at: v[col.lease_expires_at], worker_id: v[col.worker_id],
+    cancel_requested: v[col.cancel_requested], progress_percent: v[col.progress_percent], progress_message: v[col.progress_message],
+    result: v[col.result], error: v[col.error], artifacts: v[col.artifacts], request_hash: v[col.request_hash],
   }) as JobRow;
   return {
     get(...params: unknown[]): JobRow | undefined {
