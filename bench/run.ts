@@ -6,6 +6,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHttpTargets } from './lib/http.js';
+import { root } from './lib/processes.js';
 import type { RealJobType } from './lib/real-work.js';
 import { realWork } from './lib/real-work.js';
 import { renderChart, renderMarkdown } from './lib/report.js';
@@ -15,7 +16,6 @@ import { jobshiftSubject } from './subjects/jobshift.js';
 import { pgbossSubject } from './subjects/pgboss.js';
 import type { Subject } from './subjects/types.js';
 
-const root = join(import.meta.dirname, '..');
 const allWorkloads = ['enqueue', 'drain', 'latency', 'http', 'work', 'scale'];
 const { values: args } = parseArgs({
   options: {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { Child } from './processes.js';
-import { jobshiftBin, root, startChild } from './processes.js';
+import { benchScript, jobshiftBin, root, startChild } from './processes.js';
 
 export interface HttpFigures {
   requestsPerSecond: number;
@@ -21,7 +21,7 @@ export async function startHttpTargets() {
     env: { ...process.env, ...env },
   }).trim();
   const api = await startChild([jobshiftBin, 'api', '--data-dir', dataDir, '--port', '0', '--log-level', 'info'], env, /API listening on/);
-  const bare = await startChild(['--import', 'tsx', join(root, 'bench/bare-server.ts')], {}, /listening on/);
+  const bare = await startChild(benchScript('bare-server'), {}, /listening on/);
   const urlOf = (child: Child) => /(http:\/\/[^"\s]+)/.exec(child.line)?.[1] as string;
   const body = JSON.stringify({ type: 'document.pdf', input: { title: 'Bench', markdown: '# Hello\n\nA short document.' } });
   const hit = async (url: string, seconds: number, headers: Record<string, string>): Promise<HttpFigures> => {

@@ -1,9 +1,22 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 
-export const root = join(import.meta.dirname, '../..');
+/** The project root: the bench runs compiled (dist-bench/bench/...) or as TypeScript (bench/...). */
+export const root = (() => {
+  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin/jobshift.js'))) return dir;
+  }
+  throw new Error(`bench: no project root above ${import.meta.dirname}`);
+})();
+
+/** Node arguments that run a sibling bench script (`bench/<name>`) the way this one runs: compiled, or through tsx. */
+export function benchScript(name: string): string[] {
+  const ext = extname(import.meta.filename);
+  const file = join(import.meta.dirname, '..', `${name}${ext}`);
+  return ext === '.ts' ? ['--import', 'tsx', file] : [file];
+}
 
 export interface Child {
   child: ChildProcess;

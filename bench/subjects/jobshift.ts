@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Backends } from '../../src/config/compose.js';
 import { databasePath, openBackends } from '../../src/config/compose.js';
@@ -38,6 +39,8 @@ const registry = createRegistry([noop]);
 export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: string): Subject {
   let dataDir = '';
   let backends: Backends | undefined;
+  /** Defaults but for the data directory (and the postgres profile's settings). */
+  let config: Config | undefined;
   let schemaCounter = 0;
   const open = async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'jobshift-bench-'));
@@ -45,15 +48,16 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       profile === 'postgres'
         ? { JOBSHIFT_STORE: 'postgres', JOBSHIFT_QUEUE: 'postgres', JOBSHIFT_DATABASE_URL: databaseUrl ?? '', JOBSHIFT_POSTGRES_SCHEMA: `bench_${process.pid}_${schemaCounter++}`, JOBSHIFT_POSTGRES_POOL_SIZE: '20' }
         : {};
-    backends = await openBackends(loadConfig({ dataDir }, env));
+    config = loadConfig({ dataDir }, env);
+    backends = await openBackends(config);
     return backends;
   };
-  /** The container runtime's poller + processJob, until `finish` is called; `onSucceeded` counts. */
-  /** The container runtime's poller + processJob; `onSucceeded` is called per job completed. */
+  /** The container runtime's poller + processJob, with its default prefetch; `onSucceeded` is called per job completed. */
   const startWorker = (b: Backends, concurrency: number, onSucceeded: () => void) => {
+    const prefetch = config?.prefetch ?? 0;
     const shutdown = new AbortController();
-    // Every in-flight job listens for shutdown (up to twice the concurrency), as in the runtime.
-    setMaxListeners(2 * concurrency + 10, shutdown.signal);
+    // Every job in flight listens for shutdown, as in the runtime.
+    setMaxListeners(2 * concurrency + prefetch + 10, shutdown.signal);
     const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
     const deps = { ...b, executor, registry, clock: systemClock, logger: silentLogger, workerId: 'bench', leaseMs: 30_000, heartbeatMs: 10_000, shutdown: shutdown.signal };
     const poller = startPoller({
@@ -63,8 +67,9 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       waitTimeSeconds: 1,
       logger: silentLogger,
       claim: { workerId: 'bench', leaseMs: 30_000 },
-      process: async (delivery, handlerDone) => {
-        if ((await processJob(delivery, deps, { handlerDone })) === 'succeeded') onSucceeded();
+      prefetch,
+      process: async (delivery, slot) => {
+        if ((await processJob(delivery, deps, { handlerSlot: slot.start, handlerDone: slot.done })) === 'succeeded') onSucceeded();
       },
     });
     return async () => {

@@ -10,6 +10,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly concurrency: number;
+  /** Jobs a worker claims ahead of a free slot while its handlers are short (0: none). */
+  readonly prefetch: number;
   readonly leaseSeconds: number;
   readonly heartbeatSeconds: number;
   readonly drainSeconds: number;
@@ -84,6 +86,7 @@ const settings = {
   host: { flag: '--host', env: ['JOBSHIFT_HOST'], expected: 'a host name or IP address', parse: text, fallback: '127.0.0.1' },
   port: { flag: '--port', env: ['JOBSHIFT_PORT', 'PORT'], expected: 'an integer from 0 to 65535', parse: number(0, 65_535, true), fallback: 8080 },
   concurrency: { flag: '--concurrency', env: ['JOBSHIFT_CONCURRENCY'], expected: 'an integer from 1 to 1000', parse: number(1, 1000, true), fallback: 4 },
+  prefetch: { flag: '--prefetch', env: ['JOBSHIFT_PREFETCH'], expected: 'an integer from 0 to 1000', parse: number(0, 1000, true), fallback: 8 },
   leaseSeconds: { flag: '--lease-seconds', env: ['JOBSHIFT_LEASE_SECONDS'], expected: 'seconds, at least 1', parse: seconds(1), fallback: 30 },
   heartbeatSeconds: { flag: '--heartbeat-seconds', env: ['JOBSHIFT_HEARTBEAT_SECONDS'], expected: 'seconds, at least 0.1', parse: seconds(0.1), fallback: 10 },
   drainSeconds: { flag: '--drain-seconds', env: ['JOBSHIFT_DRAIN_SECONDS'], expected: 'seconds, at least 0', parse: seconds(0), fallback: 25 },

@@ -76,7 +76,7 @@ export async function startJobshift(
 
   const shutdown = new AbortController();
   // Every in-flight job listens for shutdown; more than Node's default of 10 is expected.
-  setMaxListeners(config.concurrency + 10, shutdown.signal);
+  setMaxListeners(2 * config.concurrency + config.prefetch + 10, shutdown.signal);
   const lambda = roles.worker && config.runtime === 'lambda';
   const executor = roles.worker && !lambda ? createHandlerExecutor(config, logger) : undefined;
   const eventSource = lambda ? startLocalLambda(config, backends, registry, logger, workerId) : undefined;
@@ -85,10 +85,12 @@ export async function startJobshift(
     ? startPoller({
         queue: backends.queue,
         concurrency: config.concurrency,
+        prefetch: config.prefetch,
         visibilityTimeoutSeconds: Math.ceil(config.leaseSeconds),
         logger,
         claim: { workerId: containerDeps.workerId, leaseMs: containerDeps.leaseMs },
-        process: (delivery, handlerDone) => processJob(delivery, { ...containerDeps, shutdown: shutdown.signal }, { handlerDone }),
+        process: (delivery, slot) =>
+          processJob(delivery, { ...containerDeps, shutdown: shutdown.signal }, { handlerSlot: slot.start, handlerDone: slot.done }),
       })
     : undefined;
   if (poller) logger.info('worker started', { workerId, concurrency: config.concurrency, types: [...registry.keys()] });

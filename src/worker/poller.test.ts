@@ -28,14 +28,14 @@ async function observe(concurrency: number, early: boolean) {
     visibilityTimeoutSeconds: 30,
     waitTimeSeconds: 0.05,
     logger: silentLogger,
-    process: async (delivery, handlerDone) => {
+    process: async (delivery, slot) => {
       inFlight += 1;
       handlersRunning += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       maxHandlers = Math.max(maxHandlers, handlersRunning);
       if (early) {
         handlersRunning -= 1;
-        handlerDone();
+        slot.done();
       }
       await new Promise<void>((resolve) => held.push(resolve));
       if (!early) handlersRunning -= 1;
@@ -59,5 +59,101 @@ describe('poller slots', () => {
 
   it('keeps the slot until processing ends when the handler never reports done', async () => {
     expect(await observe(2, false)).toEqual({ maxInFlight: 2, maxHandlers: 2, tracked: 2 });
+  });
+});
+
+/** A poller over 20 messages whose handlers wait for the test (or `handlerMs`), recording what it sees. */
+async function prefetching(options: { concurrency: number; prefetch: number; holdMs?: number; maxHandlerMs?: number; handlerMs?: number }) {
+  const { db, queue } = await withQueue(20);
+  const seen = { held: 0, maxHeld: 0, running: 0, maxRunning: 0, started: 0, handedBack: 0, heldAfterSlow: [] as number[] };
+  const release: (() => void)[] = [];
+  const poller = startPoller({
+    queue,
+    concurrency: options.concurrency,
+    prefetch: options.prefetch,
+    prefetchHoldMs: options.holdMs ?? 10_000,
+    prefetchMaxHandlerMs: options.maxHandlerMs ?? 50,
+    visibilityTimeoutSeconds: 30,
+    waitTimeSeconds: 0.05,
+    logger: silentLogger,
+    process: async (delivery, slot) => {
+      seen.held += 1;
+      seen.maxHeld = Math.max(seen.maxHeld, seen.held);
+      if (seen.started >= 5) seen.heldAfterSlow.push(seen.held);
+      try {
+        if (!(await slot.start())) {
+          seen.handedBack += 1;
+          return;
+        }
+        seen.started += 1;
+        seen.running += 1;
+        seen.maxRunning = Math.max(seen.maxRunning, seen.running);
+        await (options.handlerMs !== undefined
+          ? new Promise((resolve) => setTimeout(resolve, options.handlerMs))
+          : new Promise<void>((resolve) => release.push(resolve)));
+        seen.running -= 1;
+        slot.done();
+      } finally {
+        seen.held -= 1;
+        await queue.ack(delivery);
+      }
+    },
+  });
+  const stop = async () => {
+    await poller.stopReceiving();
+    for (const r of release.splice(0)) r();
+    expect(await poller.waitForIdle(2000)).toBe(true);
+    db.close();
+  };
+  return { seen, release, poller, stop };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('poller prefetch', () => {
+  it('claims up to `prefetch` jobs ahead but runs at most `concurrency` handlers; a waiting job starts as one ends', async () => {
+    const p = await prefetching({ concurrency: 2, prefetch: 3 });
+    await sleep(200);
+    expect(p.seen).toMatchObject({ held: 5, maxHeld: 5, running: 2, maxRunning: 2, started: 2 });
+    p.release.shift()?.();
+    await sleep(20);
+    expect(p.seen).toMatchObject({ running: 2, maxRunning: 2, started: 3 });
+    await p.stop();
+  });
+
+  it('without prefetch receives only for free slots', async () => {
+    const p = await prefetching({ concurrency: 2, prefetch: 0 });
+    await sleep(200);
+    expect(p.seen).toMatchObject({ held: 2, maxHeld: 2, running: 2, started: 2 });
+    await p.stop();
+  });
+
+  it('hands a prefetched job back when it waited longer than prefetchHoldMs', async () => {
+    const p = await prefetching({ concurrency: 1, prefetch: 1, holdMs: 100 });
+    await sleep(250);
+    expect(p.seen.started).toBe(1);
+    expect(p.seen.handedBack).toBeGreaterThanOrEqual(1);
+    await p.stop();
+  });
+
+  it('stops claiming ahead once handlers average longer than prefetchMaxHandlerMs', async () => {
+    const p = await prefetching({ concurrency: 1, prefetch: 4, maxHandlerMs: 20, handlerMs: 60 });
+    await sleep(900);
+    expect(p.seen.started).toBeGreaterThan(6);
+    // Early on, while the average was still short, jobs were claimed ahead...
+    expect(p.seen.maxHeld).toBeGreaterThan(1);
+    // ...but the later receives came one free slot at a time.
+    expect(p.seen.heldAfterSlow.slice(-3)).toEqual([1, 1, 1]);
+    await p.stop();
+  });
+
+  it('hands back every prefetched job at once when it stops receiving', async () => {
+    const p = await prefetching({ concurrency: 1, prefetch: 3 });
+    await sleep(200);
+    expect(p.seen).toMatchObject({ held: 4, started: 1 });
+    await p.poller.stopReceiving();
+    await sleep(20);
+    expect(p.seen).toMatchObject({ handedBack: 3, started: 1 });
+    await p.stop();
   });
 });

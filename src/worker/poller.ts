@@ -10,13 +10,32 @@ export interface PollerOptions {
   /** Long-poll wait per receive call. @default 1 */
   waitTimeSeconds?: number;
   /**
-   * Handles one delivery. Call `handlerDone` when the handler has finished: its slot is free
-   * then, while the completion and ack still commit (bounded: at most 2 × concurrency in flight).
+   * Handles one delivery: await `slot.start()` before running the handler (false: hand the job
+   * back unstarted), and call `slot.done()` when the handler has finished — its slot is free then,
+   * while the completion and ack still commit.
    */
-  process(delivery: Delivery, handlerDone: () => void): Promise<unknown>;
+  process(delivery: Delivery, slot: HandlerSlot): Promise<unknown>;
+  /**
+   * Jobs claimed ahead of a free slot, so the next handler starts the moment one ends and their
+   * claims share a commit with the completions before them. Only while handlers are short (see
+   * prefetchMaxHandlerMs); a job held longer than `prefetchHoldMs` is handed back.
+   * @default 0
+   */
+  prefetch?: number;
+  /** Prefetch only while the recent average handler time is at most this. @default 50 */
+  prefetchMaxHandlerMs?: number;
+  /** How long a prefetched job may wait for a slot before it is handed back. @default 1000 */
+  prefetchHoldMs?: number;
   /** Ask queues that share the store's database to claim in the receive (see ReceiveOptions.claim). */
   claim?: ClaimOptions;
   logger: Logger;
+}
+
+export interface HandlerSlot {
+  /** Resolves true when the handler may run; false when the job must be handed back unstarted. */
+  start(): Promise<boolean>;
+  /** The handler has finished. */
+  done(): void;
 }
 
 export interface Poller {
@@ -32,25 +51,75 @@ const maxBatch = 100;
 
 /**
  * The container runtime's message source: keeps up to `concurrency` handlers running, receiving
- * only as many messages as there are free slots so nothing sits invisible in a local buffer.
+ * only as many messages as there are free slots (plus `prefetch` while handlers are short), so
+ * nothing sits invisible in a local buffer for long.
  */
 export function startPoller(options: PollerOptions): Poller {
   const stopping = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
+  const { concurrency } = options;
+  const prefetch = options.prefetch ?? 0;
+  const prefetchMaxHandlerMs = options.prefetchMaxHandlerMs ?? 50;
+  const prefetchHoldMs = options.prefetchHoldMs ?? 1000;
+  /** Deliveries whose handler has not finished (waiting for a slot, or running). */
+  let holding = 0;
+  /** Handlers running. */
   let running = 0;
+  /** Recent average handler time (exponentially weighted), ms. */
+  let handlerMs = 0;
+  const waiters: ((start: boolean) => void)[] = [];
   let slotFreed: (() => void) | undefined;
+  const depth = () => (prefetch > 0 && handlerMs <= prefetchMaxHandlerMs ? prefetch : 0);
+
+  const nextWaiter = () => {
+    while (running < concurrency && waiters.length > 0) {
+      running += 1;
+      waiters.shift()?.(true);
+    }
+  };
+  stopping.signal.addEventListener('abort', () => {
+    for (const waiter of waiters.splice(0)) waiter(false);
+  });
 
   const track = (delivery: Delivery) => {
-    running += 1;
-    let handlerDone = false;
-    const freeSlot = () => {
-      if (handlerDone) return;
-      handlerDone = true;
-      running -= 1;
-      slotFreed?.();
+    holding += 1;
+    let startedAt = 0;
+    let finished = false;
+    const slot: HandlerSlot = {
+      start: () =>
+        new Promise<boolean>((resolve) => {
+          let timer: NodeJS.Timeout | undefined;
+          const begin = (start: boolean) => {
+            clearTimeout(timer);
+            if (start) startedAt = performance.now();
+            resolve(start);
+          };
+          if (stopping.signal.aborted) return begin(false);
+          if (running < concurrency && waiters.length === 0) {
+            running += 1;
+            return begin(true);
+          }
+          waiters.push(begin);
+          timer = setTimeout(() => {
+            const at = waiters.indexOf(begin);
+            if (at >= 0) waiters.splice(at, 1);
+            begin(false);
+          }, prefetchHoldMs);
+        }),
+      done: () => {
+        if (finished) return;
+        finished = true;
+        holding -= 1;
+        if (startedAt > 0) {
+          running -= 1;
+          handlerMs = 0.8 * handlerMs + 0.2 * (performance.now() - startedAt);
+          nextWaiter();
+        }
+        slotFreed?.();
+      },
     };
     const run = options
-      .process(delivery, freeSlot)
+      .process(delivery, slot)
       .catch((error: unknown) => {
         options.logger.error('processing failed; the message will be redelivered', {
           jobId: delivery.jobId,
@@ -59,7 +128,7 @@ export function startPoller(options: PollerOptions): Poller {
       })
       .finally(() => {
         inFlight.delete(run);
-        freeSlot();
+        slot.done();
         slotFreed?.();
       });
     inFlight.add(run);
@@ -68,8 +137,10 @@ export function startPoller(options: PollerOptions): Poller {
   const loop = async () => {
     let failures = 0;
     while (!stopping.signal.aborted) {
-      // Slots are handlers running; jobs still committing their outcome count against a second, equal budget.
-      const free = Math.min(options.concurrency - running, 2 * options.concurrency - inFlight.size);
+      // Slots are handlers running or waiting to (prefetched); jobs still committing their outcome
+      // count against a second, equal budget.
+      const ahead = depth();
+      const free = Math.min(concurrency + ahead - holding, 2 * concurrency + ahead - inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           const wake = () => {

@@ -70,6 +70,42 @@ function setup(overrides: Partial<ProcessJobDeps> = {}) {
 }
 
 describe('processJob', () => {
+  it('keeps the lease while a prefetched job waits for a slot, and hands it back unstarted when refused one', async () => {
+    const t = setup({ heartbeatMs: 30, leaseMs: 100 });
+    const id = await t.submit('test.sleep', { ms: 1 });
+    const [delivery] = await t.queue.receive({ maxMessages: 1, visibilityTimeoutSeconds: 2, waitTimeSeconds: 3 });
+    if (!delivery) throw new Error('no message arrived');
+    let handlerDone = 0;
+    let ran = 0;
+    const counting = {
+      ...t.deps.executor,
+      run: (...args: Parameters<typeof t.deps.executor.run>) => {
+        ran += 1;
+        return t.deps.executor.run(...args);
+      },
+    };
+    // The slot is refused after 3 lease lengths: the heartbeat must have kept the claim meanwhile.
+    const outcome = await processJob(delivery, { ...t.deps, executor: counting }, {
+      handlerSlot: async () => {
+        await sleep(300);
+        const job = await t.store.getJob(id);
+        expect(job).toMatchObject({ status: 'running', attempt: 1 });
+        expect(job?.leaseExpiresAt).toBeGreaterThan(Date.now());
+        return false;
+      },
+      handlerDone: () => {
+        handlerDone += 1;
+      },
+    });
+    expect(outcome).toBe('released');
+    expect(ran).toBe(0);
+    expect(handlerDone).toBe(1);
+    const job = await t.store.getJob(id);
+    expect(job).toMatchObject({ status: 'queued', attempt: 1, attemptsCharged: 0, startedAt: expect.any(Number) });
+    const logs = (await t.store.getLogs(id)).map((l) => l.message);
+    expect(logs).toContain('handed back (worker shutting down)');
+  });
+
   it('runs the handler, publishes its artifact with the completion, and acks', async () => {
     const t = setup();
     const id = await t.submit('test.sleep', { ms: 1 });

@@ -43,7 +43,7 @@ export async function processJob(delivery: Delivery, deps: ProcessJobDeps, hooks
     hooks.handlerDone?.();
   };
   try {
-    return await runPipeline(delivery, deps, once);
+    return await runPipeline(delivery, deps, once, hooks.handlerSlot);
   } finally {
     once();
   }
@@ -51,13 +51,24 @@ export async function processJob(delivery: Delivery, deps: ProcessJobDeps, hooks
 
 export interface ProcessHooks {
   /**
+   * Resolves when the handler may start (the runtime has a free slot); false means hand the job
+   * back unstarted (it was claimed ahead and waited too long, or the worker is stopping). The
+   * lease is renewed meanwhile. Without it the handler starts at once.
+   */
+  handlerSlot?(): Promise<boolean>;
+  /**
    * Called once when the handler has finished (or was never started), before the completion
    * and ack are written: the runtime may start the next handler while they commit.
    */
   handlerDone?(): void;
 }
 
-async function runPipeline(delivery: Delivery, deps: ProcessJobDeps, handlerDone: () => void): Promise<ProcessOutcome> {
+async function runPipeline(
+  delivery: Delivery,
+  deps: ProcessJobDeps,
+  handlerDone: () => void,
+  handlerSlot: (() => Promise<boolean>) | undefined,
+): Promise<ProcessOutcome> {
   const { store, queue, logger } = deps;
   // A queue in the store's database may have claimed the job in the receive's own commit.
   const job = delivery.claimed !== undefined ? delivery.claimed : await store.claimJob(delivery.jobId, { workerId: deps.workerId, leaseMs: deps.leaseMs });
@@ -72,6 +83,10 @@ async function runPipeline(delivery: Delivery, deps: ProcessJobDeps, handlerDone
 
   const controller = new AbortController();
   const stopHeartbeat = startHeartbeat(job, delivery, deps, controller);
+  if (handlerSlot && !(await handlerSlot())) {
+    stopHeartbeat();
+    return handBack(job, delivery, deps);
+  }
   const timeoutTimer = setTimeout(
     () => controller.abort(new AttemptAbortedError(AbortCode.timeout, `timed out after ${job.timeoutSeconds}s (timeoutSeconds)`)),
     job.timeoutSeconds * 1000,
@@ -165,12 +180,7 @@ async function settleFailure(
   await discardAttempt(job, deps);
   const abortCode = reason instanceof AttemptAbortedError ? reason.abortCode : undefined;
   if (abortCode === AbortCode.leaseLost) throw new LeaseLostError(job.id, job.attempt);
-  if (abortCode === AbortCode.shutdown) {
-    await store.releaseJob(job.id, job.attempt);
-    await queue.release(delivery);
-    logger.info('handed job back', fields);
-    return 'released';
-  }
+  if (abortCode === AbortCode.shutdown) return handBack(job, delivery, deps);
   if (abortCode === AbortCode.cancelled) {
     await withStoreRetries(deps, () => store.markCancelled(job.id, job.attempt));
     await queue.ack(delivery);
@@ -195,6 +205,13 @@ async function settleFailure(
   await queue.ack(delivery);
   logger.info('job failed', { ...fields, error: error.message });
   return 'failed';
+}
+
+async function handBack(job: Job, delivery: Delivery, deps: ProcessJobDeps): Promise<ProcessOutcome> {
+  await deps.store.releaseJob(job.id, job.attempt);
+  await deps.queue.release(delivery);
+  deps.logger.info('handed job back', { jobId: job.id, attempt: job.attempt, type: job.type });
+  return 'released';
 }
 
 /** Files an abandoned attempt wrote are never published; remove them (best effort). */

@@ -78,6 +78,9 @@ describe(`injected faults around the real ${profile} adapters`, () => {
         visibilityTimeoutSeconds: 1,
         waitTimeSeconds: 1,
         logger: silentLogger,
+        // As the runtime does: a queue in the store's database claims in the receive (the
+        // embedded profile, where the jobs table is the queue); other queues ignore it.
+        claim: { workerId, leaseMs: 1000 },
         process: (delivery) =>
           processJob(delivery, {
             store,

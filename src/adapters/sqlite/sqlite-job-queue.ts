@@ -7,7 +7,7 @@ import type { Delivery, JobQueue, ReceiveOptions } from '../../ports/job-queue.j
 import type { ClaimOptions } from '../../ports/job-store.js';
 import type { SqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
-import { prepareSqliteClaim } from './sqlite-job-store.js';
+import { prepareSqliteClaim, prepareSqliteClaimDue } from './sqlite-job-store.js';
 import type { QueueHandle, QueueRow } from '../sql-rows.js';
 import { toDelivery } from '../sql-rows.js';
 import { waitForEvent } from '../wait-for-event.js';
@@ -22,8 +22,11 @@ export interface SqliteJobQueueOptions {
    */
   pollIntervalMs?: number;
   /**
-   * The job store is the SQLite store on this same database handle: receives may claim their
-   * jobs in the same commit (ReceiveOptions.claim) and acks commit with the store's writes.
+   * The job store is the SQLite store on this same database handle. The jobs table is then the
+   * queue: a queued job's row is its own wake-up, so send() writes nothing (it only wakes this
+   * process's pollers), and receive must be asked to claim (ReceiveOptions.claim): it claims
+   * due jobs, and jobs whose lease expired, straight from the table in its own commit. Messages
+   * written before (by a version without this mode) are still received and claimed first.
    * @default false
    */
   sharesStore?: boolean;
@@ -33,7 +36,13 @@ export interface SqliteJobQueueOptions {
 const localSends = new EventEmitter();
 localSends.setMaxListeners(0);
 
-/** JobQueue on a table of the embedded database: visibility timeouts and receipts, like SQS. */
+/** The handle of a delivery claimed straight from the jobs table: the store's lease is its only state. */
+const fromStore = Object.freeze({ fromStore: true });
+
+/**
+ * JobQueue on a table of the embedded database: visibility timeouts and receipts, like SQS. When
+ * it shares the store's database (`sharesStore`), the jobs table itself is the queue.
+ */
 export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const { db } = options;
   const clock = options.clock ?? systemClock;
@@ -50,23 +59,39 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   });
 
   const claim = options.sharesStore ? prepareSqliteClaim(db, clock) : null;
+  const claimDue = options.sharesStore ? prepareSqliteClaimDue(db, clock) : null;
 
   const tryReceive = (max: number, visibilityMs: number, claimOptions: ClaimOptions | undefined): Delivery[] => {
     const now = clock.now();
     const receipt = randomUUID();
     const rows = take.all({ now, until: now + visibilityMs, receipt, max }) as QueueRow[];
-    if (!claim || !claimOptions) return rows.map((row) => toDelivery(row, receipt));
-    return rows.map((row) => ({ ...toDelivery(row, receipt), claimed: claim(row.job_id, claimOptions) }));
+    if (!claim || !claimDue || !claimOptions) return rows.map((row) => toDelivery(row, receipt));
+    const deliveries: Delivery[] = rows.map((row) => ({ ...toDelivery(row, receipt), claimed: claim(row.job_id, claimOptions) }));
+    if (deliveries.length < max) {
+      for (const job of claimDue(max - deliveries.length, claimOptions)) {
+        deliveries.push({ jobId: job.id, attempt: job.attempt - 1, type: job.type, deliveryId: `${job.id}#${job.attempt}`, receiveCount: job.attempt, handle: fromStore, claimed: job });
+      }
+    }
+    return deliveries;
+  };
+  const wakeLocalPollers = (delaySeconds = 0) => {
+    if (delaySeconds > 0) setTimeout(() => localSends.emit('send'), delaySeconds * 1000).unref();
+    else localSends.emit('send');
   };
 
   return {
     async send(messages, sendOptions) {
       if (messages.length === 0) return;
-      await commit(() => sendMany(messages, clock.now() + (sendOptions?.delaySeconds ?? 0) * 1000));
-      if (!sendOptions?.delaySeconds) localSends.emit('send');
+      const delaySeconds = sendOptions?.delaySeconds ?? 0;
+      // The jobs' rows are their wake-ups: receives claim them from the table once due.
+      if (!options.sharesStore) await commit(() => sendMany(messages, clock.now() + delaySeconds * 1000));
+      wakeLocalPollers(delaySeconds);
     },
 
     async receive({ maxMessages, visibilityTimeoutSeconds, waitTimeSeconds, signal, claim: claimOptions }: ReceiveOptions) {
+      if (options.sharesStore && !claimOptions) {
+        throw new TypeError('receive: this SQLite queue shares the store, whose jobs table is the queue; pass { claim } to claim jobs from it');
+      }
       const deadline = Date.now() + waitTimeSeconds * 1000;
       for (;;) {
         const deliveries = await commit(() => tryReceive(maxMessages, visibilityTimeoutSeconds * 1000, claimOptions));
@@ -76,22 +101,30 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
       }
     },
 
+    // A delivery claimed from the jobs table has nothing to ack or extend: the store's completion
+    // and lease renewals are its whole state.
     ack: (delivery) =>
-      commit(() => {
-        const { id, receipt } = delivery.handle as QueueHandle;
-        remove.run(id, receipt);
-      }),
+      delivery.handle === fromStore
+        ? Promise.resolve()
+        : commit(() => {
+            const { id, receipt } = delivery.handle as QueueHandle;
+            remove.run(id, receipt);
+          }),
 
     extendVisibility: (delivery, seconds) =>
-      commit(() => {
-        const { id, receipt } = delivery.handle as QueueHandle;
-        setVisibility.run(clock.now() + seconds * 1000, id, receipt);
-      }),
+      delivery.handle === fromStore
+        ? Promise.resolve()
+        : commit(() => {
+            const { id, receipt } = delivery.handle as QueueHandle;
+            setVisibility.run(clock.now() + seconds * 1000, id, receipt);
+          }),
 
     async release(delivery) {
-      const { id, receipt } = delivery.handle as QueueHandle;
-      await commit(() => setVisibility.run(clock.now(), id, receipt));
-      localSends.emit('send');
+      if (delivery.handle !== fromStore) {
+        const { id, receipt } = delivery.handle as QueueHandle;
+        await commit(() => setVisibility.run(clock.now(), id, receipt));
+      }
+      wakeLocalPollers();
     },
 
     close: async () => {},

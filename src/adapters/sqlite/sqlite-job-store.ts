@@ -57,22 +57,58 @@ function jobRows(statement: Statement) {
 
 export type SyncClaim = (id: string, options: ClaimOptions) => Job | null;
 
+/** What a claim writes: the next attempt, a lease and its holder. */
+const claimSet = `status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
+  lease_expires_at = @lease, worker_id = @workerId, started_at = COALESCE(started_at, @now), updated_at = @now, woken_at = NULL`;
+
+/** Claimable now: queued and due, or running under a lease that has expired (its worker died). */
+const claimable = `((status = 'queued' AND run_at <= @now) OR (status = 'running' AND lease_expires_at <= @now))`;
+
+function prepareClaimLog(db: SqliteDatabase) {
+  const log = db.prepare(`INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, 'system', ?)`);
+  return (row: JobRow, now: number, workerId: string): Job => {
+    log.run(row.id, row.attempt, now, `claimed by ${workerId} (attempt ${row.attempt})`);
+    return toJob(row);
+  };
+}
+
 /**
  * The claim as a synchronous step, to run inside a caller's transaction: the store's claimJob,
  * and the SQLite queue's receive, which claims what it hands out in the same commit.
  */
 export function prepareSqliteClaim(db: SqliteDatabase, clock: Clock = systemClock): SyncClaim {
-  const claim = jobRows(db.prepare(`UPDATE jobs SET status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
-      lease_expires_at = @lease, worker_id = @workerId, started_at = COALESCE(started_at, @now), updated_at = @now, woken_at = NULL
-      WHERE id = @id AND ((status = 'queued' AND run_at <= @now) OR (status = 'running' AND lease_expires_at <= @now))
-      RETURNING *`));
-  const log = db.prepare(`INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, 'system', ?)`);
+  const claim = jobRows(db.prepare(`UPDATE jobs SET ${claimSet} WHERE id = @id AND ${claimable} RETURNING *`));
+  const claimed = prepareClaimLog(db);
   return (id, { workerId, leaseMs }) => {
     const now = clock.now();
     const row = claim.get({ id, now, lease: now + leaseMs, workerId });
-    if (!row) return null;
-    log.run(id, row.attempt, now, `claimed by ${workerId} (attempt ${row.attempt})`);
-    return toJob(row);
+    return row ? claimed(row, now, workerId) : null;
+  };
+}
+
+export type SyncClaimDue = (limit: number, options: ClaimOptions) => Job[];
+
+/**
+ * Claims up to `limit` claimable jobs straight from the jobs table, oldest first: expired leases,
+ * then due queued jobs. Each lookup walks a partial index (O(log n) whatever the backlog); each
+ * job is then claimed by id, as single-row updates (one multi-row UPDATE would need a statement
+ * journal, which costs more than it saves). For the SQLite queue that shares the store's
+ * database: there the job row is its own wake-up.
+ */
+export function prepareSqliteClaimDue(db: SqliteDatabase, clock: Clock = systemClock): SyncClaimDue {
+  const expired = db.prepare(`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?`).pluck();
+  const queued = db.prepare(`SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ? ORDER BY run_at LIMIT ?`).pluck();
+  const claim = prepareSqliteClaim(db, clock);
+  return (limit, options) => {
+    const now = clock.now();
+    const ids = expired.all(now, limit) as string[];
+    if (ids.length < limit) ids.push(...(queued.all(now, limit - ids.length) as string[]));
+    const jobs: Job[] = [];
+    for (const id of ids) {
+      const job = claim(id, options);
+      if (job) jobs.push(job);
+    }
+    return jobs;
   };
 }
 
