@@ -95,7 +95,8 @@ export async function startJobshift(
     : undefined;
   if (poller) logger.info('worker started', { workerId, concurrency: config.concurrency, types: [...registry.keys()] });
 
-  const reconciler = roles.reconciler
+  // Workers that claim from the store itself find every due job and expired lease on their own.
+  const reconciler = roles.reconciler && !backends.queue.claimsFromStore
     ? startReconciler({
         store: backends.store,
         queue: backends.queue,

@@ -42,4 +42,10 @@ export interface JobQueue {
    * an ack issued together with a completion then commits with it, or not at all.
    */
   readonly commitsWithStore?: boolean;
+  /**
+   * True when receive({ claim }) claims due jobs, and jobs whose lease expired, straight from the
+   * store (one database whose jobs table is the queue): no wake-up has to reach a worker, so the
+   * reconciler, which re-sends lost ones, has nothing to do.
+   */
+  readonly claimsFromStore?: boolean;
 }

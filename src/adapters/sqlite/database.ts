@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS jobs_tenant_created ON jobs(tenant, created_at DESC, 
 CREATE INDEX IF NOT EXISTS jobs_queued_due ON jobs(run_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_running_lease ON jobs(lease_expires_at) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS job_logs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   job_id TEXT NOT NULL,
   attempt INTEGER NOT NULL,
   at INTEGER NOT NULL,

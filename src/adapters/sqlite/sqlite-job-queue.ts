@@ -129,5 +129,6 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
 
     close: async () => {},
     commitsWithStore: options.sharesStore === true,
+    claimsFromStore: options.sharesStore === true,
   };
 }
