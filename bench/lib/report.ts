@@ -168,7 +168,17 @@ export function renderMarkdown(result: Result, subjects: string[]): string {
     ...rows,
     '',
     ...(goals.length > 0
-      ? ['## Targets (embedded profile)', '', '| target | measured | met |', '|---|---|---|', ...goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`), '']
+      ? [
+          '## Targets (embedded profile)',
+          '',
+          '| target | measured | met |',
+          '|---|---|---|',
+          ...goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`),
+          '',
+          ...(goals.some((g) => !g.met)
+            ? ['Why the missed targets are missed, from CPU profiles of the hot paths: README, [Benchmarks → Where the time goes](../../README.md#where-the-time-goes).', '']
+            : []),
+        ]
       : []),
   ].join('\n');
 }

@@ -62,10 +62,21 @@ describe('poller slots', () => {
   });
 });
 
-/** A poller over 20 messages whose handlers wait for the test (or `handlerMs`), recording what it sees. */
-async function prefetching(options: { concurrency: number; prefetch: number; holdMs?: number; maxHandlerMs?: number; handlerMs?: number }) {
+/**
+ * A poller over 20 messages. Handler n (from 0) takes `handlerMs(n)` ms, or waits for the test
+ * when that is undefined; by default the first is instant (prefetch needs a short handler seen
+ * first) and the rest wait.
+ */
+async function prefetching(options: {
+  concurrency: number;
+  prefetch: number;
+  holdMs?: number;
+  maxHandlerMs?: number;
+  handlerMs?: (n: number) => number | undefined;
+}) {
   const { db, queue } = await withQueue(20);
-  const seen = { held: 0, maxHeld: 0, running: 0, maxRunning: 0, started: 0, handedBack: 0, heldAfterSlow: [] as number[] };
+  const handlerMs = options.handlerMs ?? ((n: number) => (n === 0 ? 0 : undefined));
+  const seen = { held: 0, maxHeld: 0, running: 0, maxRunning: 0, started: 0, handedBack: 0, heldLater: [] as number[] };
   const release: (() => void)[] = [];
   const poller = startPoller({
     queue,
@@ -79,18 +90,17 @@ async function prefetching(options: { concurrency: number; prefetch: number; hol
     process: async (delivery, slot) => {
       seen.held += 1;
       seen.maxHeld = Math.max(seen.maxHeld, seen.held);
-      if (seen.started >= 5) seen.heldAfterSlow.push(seen.held);
+      if (seen.started >= 6) seen.heldLater.push(seen.held);
       try {
         if (!(await slot.start())) {
           seen.handedBack += 1;
           return;
         }
+        const ms = handlerMs(seen.started);
         seen.started += 1;
         seen.running += 1;
         seen.maxRunning = Math.max(seen.maxRunning, seen.running);
-        await (options.handlerMs !== undefined
-          ? new Promise((resolve) => setTimeout(resolve, options.handlerMs))
-          : new Promise<void>((resolve) => release.push(resolve)));
+        await (ms !== undefined ? new Promise((resolve) => setTimeout(resolve, ms)) : new Promise<void>((resolve) => release.push(resolve)));
         seen.running -= 1;
         slot.done();
       } finally {
@@ -114,46 +124,50 @@ describe('poller prefetch', () => {
   it('claims up to `prefetch` jobs ahead but runs at most `concurrency` handlers; a waiting job starts as one ends', async () => {
     const p = await prefetching({ concurrency: 2, prefetch: 3 });
     await sleep(200);
-    expect(p.seen).toMatchObject({ held: 5, maxHeld: 5, running: 2, maxRunning: 2, started: 2 });
+    expect(p.seen).toMatchObject({ held: 5, maxHeld: 5, running: 2, maxRunning: 2, started: 3 });
     p.release.shift()?.();
     await sleep(20);
-    expect(p.seen).toMatchObject({ running: 2, maxRunning: 2, started: 3 });
+    expect(p.seen).toMatchObject({ running: 2, maxRunning: 2, started: 4 });
     await p.stop();
   });
 
-  it('without prefetch receives only for free slots', async () => {
-    const p = await prefetching({ concurrency: 2, prefetch: 0 });
+  it('claims nothing ahead before a handler has finished, nor without prefetch', async () => {
+    const blocked = await prefetching({ concurrency: 2, prefetch: 3, handlerMs: () => undefined });
+    const off = await prefetching({ concurrency: 2, prefetch: 0 });
     await sleep(200);
-    expect(p.seen).toMatchObject({ held: 2, maxHeld: 2, running: 2, started: 2 });
-    await p.stop();
+    expect(blocked.seen).toMatchObject({ held: 2, maxHeld: 2, running: 2, started: 2 });
+    expect(off.seen).toMatchObject({ held: 2, maxHeld: 2, running: 2, started: 3 });
+    await blocked.stop();
+    await off.stop();
   });
 
   it('hands a prefetched job back when it waited longer than prefetchHoldMs', async () => {
     const p = await prefetching({ concurrency: 1, prefetch: 1, holdMs: 100 });
-    await sleep(250);
-    expect(p.seen.started).toBe(1);
+    await sleep(300);
+    expect(p.seen.started).toBe(2);
     expect(p.seen.handedBack).toBeGreaterThanOrEqual(1);
     await p.stop();
   });
 
   it('stops claiming ahead once handlers average longer than prefetchMaxHandlerMs', async () => {
-    const p = await prefetching({ concurrency: 1, prefetch: 4, maxHandlerMs: 20, handlerMs: 60 });
-    await sleep(900);
-    expect(p.seen.started).toBeGreaterThan(6);
-    // Early on, while the average was still short, jobs were claimed ahead...
+    // Three instant handlers, then 60 ms each: the average passes 20 ms after a few.
+    const p = await prefetching({ concurrency: 1, prefetch: 4, maxHandlerMs: 20, handlerMs: (n) => (n < 3 ? 0 : 60) });
+    await sleep(1000);
+    expect(p.seen.started).toBeGreaterThan(8);
+    // Early on, while the average was short, jobs were claimed ahead...
     expect(p.seen.maxHeld).toBeGreaterThan(1);
     // ...but the later receives came one free slot at a time.
-    expect(p.seen.heldAfterSlow.slice(-3)).toEqual([1, 1, 1]);
+    expect(p.seen.heldLater.slice(-3)).toEqual([1, 1, 1]);
     await p.stop();
   });
 
   it('hands back every prefetched job at once when it stops receiving', async () => {
     const p = await prefetching({ concurrency: 1, prefetch: 3 });
     await sleep(200);
-    expect(p.seen).toMatchObject({ held: 4, started: 1 });
+    expect(p.seen).toMatchObject({ held: 4, started: 2 });
     await p.poller.stopReceiving();
     await sleep(20);
-    expect(p.seen).toMatchObject({ handedBack: 3, started: 1 });
+    expect(p.seen).toMatchObject({ handedBack: 3, started: 2 });
     await p.stop();
   });
 });

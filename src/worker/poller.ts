@@ -17,8 +17,8 @@ export interface PollerOptions {
   process(delivery: Delivery, slot: HandlerSlot): Promise<unknown>;
   /**
    * Jobs claimed ahead of a free slot, so the next handler starts the moment one ends and their
-   * claims share a commit with the completions before them. Only while handlers are short (see
-   * prefetchMaxHandlerMs); a job held longer than `prefetchHoldMs` is handed back.
+   * claims share a commit with the completions before them. Only once handlers have proven short
+   * (see prefetchMaxHandlerMs); a job held longer than `prefetchHoldMs` is handed back.
    * @default 0
    */
   prefetch?: number;
@@ -65,8 +65,8 @@ export function startPoller(options: PollerOptions): Poller {
   let holding = 0;
   /** Handlers running. */
   let running = 0;
-  /** Recent average handler time (exponentially weighted), ms. */
-  let handlerMs = 0;
+  /** Recent average handler time (exponentially weighted), ms; unknown until a handler has finished. */
+  let handlerMs = Number.POSITIVE_INFINITY;
   const waiters: ((start: boolean) => void)[] = [];
   let slotFreed: (() => void) | undefined;
   const depth = () => (prefetch > 0 && handlerMs <= prefetchMaxHandlerMs ? prefetch : 0);
@@ -112,7 +112,8 @@ export function startPoller(options: PollerOptions): Poller {
         holding -= 1;
         if (startedAt > 0) {
           running -= 1;
-          handlerMs = 0.8 * handlerMs + 0.2 * (performance.now() - startedAt);
+          const ms = performance.now() - startedAt;
+          handlerMs = Number.isFinite(handlerMs) ? 0.8 * handlerMs + 0.2 * ms : ms;
           nextWaiter();
         }
         slotFreed?.();
