@@ -54,7 +54,8 @@ function targets(of: (workload: string, subject: string) => number | undefined, 
     [1, 1],
   ] as const) {
     const workload = `drain no-op, concurrency ${concurrency}`;
-    const peers = ['bullmq', 'pg-boss'].map((p) => ({ p, v: of(workload, p) })).filter((x): x is { p: string; v: number } => x.v !== undefined);
+    // Every peer configuration counts: on some runs BullMQ on an fsync-always Redis drains faster than the default one.
+    const peers = ['bullmq', 'bullmq-fsync', 'pg-boss'].map((p) => ({ p, v: of(workload, p) })).filter((x): x is { p: string; v: number } => x.v !== undefined);
     const fastest = peers.sort((a, b) => b.v - a.v)[0];
     add(`drain, concurrency ${concurrency} ≥ ${factor}× the fastest peer${fastest ? ` (${fastest.p})` : ''}`, of(workload, ours), fastest?.v, (h, n) => `${ratioOf(h, n)} jobs/s = ${times(h / n)}`, (h, n) => h >= factor * n);
   }
@@ -159,7 +160,7 @@ export function renderMarkdown(result: Result, subjects: string[]): string {
     ...(subjects.includes('bullmq-fsync')
       ? [
           '',
-          '`bullmq` is BullMQ as commonly deployed (Redis default persistence: snapshots, so an acknowledged job can be lost on a crash); `bullmq-fsync` is the same on Redis with `appendonly yes` and `appendfsync always`, durable per write like jobshift. The targets compare with the first.',
+          '`bullmq` is BullMQ as commonly deployed (Redis default persistence: snapshots, so an acknowledged job can be lost on a crash); `bullmq-fsync` is the same on Redis with `appendonly yes` and `appendfsync always`, durable per write like jobshift. The enqueue and latency targets compare with the first; the drain targets with the fastest of all peers.',
         ]
       : []),
     '',

@@ -90,9 +90,10 @@ export async function submitJobs(deps: SubmissionDeps, tenant: string, submissio
     );
   };
   if (deps.queue.commitsWithStore && jobs.every((job) => !job.idempotency)) {
-    // One database: the wake-ups asked for now commit in the same transaction as the jobs
-    // (every job without a key is new). Should the jobs fail alone, a wake-up for a job that
-    // does not exist is acked by the first worker that receives it.
+    // One database: whatever the wake-up writes commits in the same transaction as the jobs
+    // (every job without a key is new), and a poller of this process woken by it claims the new
+    // jobs in that commit too (the embedded queue writes nothing: the job rows are the queue).
+    // Should the jobs fail alone, nothing is claimable and the wake-up is harmless.
     const [results] = await Promise.all([create(), wake(jobs)]);
     return results;
   }
