@@ -70,6 +70,22 @@ function setup(overrides: Partial<ProcessJobDeps> = {}) {
 }
 
 describe('processJob', () => {
+  it('drops a prefetched job quietly when its lease was taken over before it got a slot', async () => {
+    const t = setup({ heartbeatMs: 10_000, leaseMs: 100 });
+    const id = await t.submit('test.sleep', { ms: 1 });
+    const [delivery] = await t.queue.receive({ maxMessages: 1, visibilityTimeoutSeconds: 2, waitTimeSeconds: 3 });
+    if (!delivery) throw new Error('no message arrived');
+    const outcome = await processJob(delivery, t.deps, {
+      handlerSlot: async () => {
+        await sleep(150); // no heartbeat meanwhile: the lease runs out and another worker claims the job
+        expect(await t.store.claimJob(id, { workerId: 'w2', leaseMs: 5000 })).toMatchObject({ attempt: 2 });
+        return false;
+      },
+    });
+    expect(outcome).toBe('lost');
+    expect(await t.store.getJob(id)).toMatchObject({ status: 'running', attempt: 2, workerId: 'w2' });
+  });
+
   it('keeps the lease while a prefetched job waits for a slot, and hands it back unstarted when refused one', async () => {
     const t = setup({ heartbeatMs: 30, leaseMs: 100 });
     const id = await t.submit('test.sleep', { ms: 1 });

@@ -85,7 +85,12 @@ async function runPipeline(
   const stopHeartbeat = startHeartbeat(job, delivery, deps, controller);
   if (handlerSlot && !(await handlerSlot())) {
     stopHeartbeat();
-    return handBack(job, delivery, deps);
+    // Another worker may have taken the job over meanwhile (the lease ran out): nothing to hand back then.
+    return handBack(job, delivery, deps).catch(async (error: unknown) => {
+      if (!(error instanceof LeaseLostError)) throw error;
+      await queue.ack(delivery).catch(() => {});
+      return 'lost' as const;
+    });
   }
   const timeoutTimer = setTimeout(
     () => controller.abort(new AttemptAbortedError(AbortCode.timeout, `timed out after ${job.timeoutSeconds}s (timeoutSeconds)`)),
