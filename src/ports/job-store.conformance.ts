@@ -144,6 +144,9 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       await h.store.releaseJob(job.id, 1);
       expect(await h.store.getJob(job.id)).toMatchObject({ status: 'queued', attemptsCharged: 0, attempt: 1 });
       expect(await claim(h, job.id, 'w2')).toMatchObject({ attempt: 2, attemptsCharged: 1 });
+      await h.store.releaseJob(job.id, 2, 'not started: claimed ahead of a free slot');
+      const released = (await h.store.getLogs(job.id)).map((l) => l.message).filter((m) => m.startsWith('handed back'));
+      expect(released).toEqual(['handed back (worker shutting down)', 'handed back (not started: claimed ahead of a free slot)']);
     }));
 
     it('cancels queued jobs at once and running jobs by request', withHarness(async (h) => {

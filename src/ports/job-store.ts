@@ -70,8 +70,11 @@ export interface JobStore {
   completeJob(id: string, attempt: number, outcome: { result: unknown; artifacts: ArtifactRef[] }): Promise<void>;
   /** `retryAt` set: back to queued, due then. null: terminal `failed`. */
   failJob(id: string, attempt: number, failure: { error: JobFailure; retryAt: number | null }): Promise<void>;
-  /** Hand a running job back (shutdown): queued, due now, the attempt not charged. */
-  releaseJob(id: string, attempt: number): Promise<void>;
+  /**
+   * Hand a running job back: queued, due now, the attempt not charged. `reason` goes into the log
+   * line, `handed back (<reason>)`. @default 'worker shutting down'
+   */
+  releaseJob(id: string, attempt: number, reason?: string): Promise<void>;
   /** Confirms a cancellation that a running attempt observed. */
   markCancelled(id: string, attempt: number): Promise<void>;
   /** Client cancel: queued → cancelled; running → cancel requested; terminal → ConflictError. */

@@ -119,7 +119,7 @@ describe('processJob', () => {
     const job = await t.store.getJob(id);
     expect(job).toMatchObject({ status: 'queued', attempt: 1, attemptsCharged: 0, startedAt: expect.any(Number) });
     const logs = (await t.store.getLogs(id)).map((l) => l.message);
-    expect(logs).toContain('handed back (worker shutting down)');
+    expect(logs).toContain('handed back (not started: claimed ahead of a free slot)');
   });
 
   it('runs the handler, publishes its artifact with the completion, and acks', async () => {

@@ -86,7 +86,7 @@ async function runPipeline(
   if (handlerSlot && !(await handlerSlot())) {
     stopHeartbeat();
     // Another worker may have taken the job over meanwhile (the lease ran out): nothing to hand back then.
-    return handBack(job, delivery, deps).catch(async (error: unknown) => {
+    return handBack(job, delivery, deps, 'not started: claimed ahead of a free slot').catch(async (error: unknown) => {
       if (!(error instanceof LeaseLostError)) throw error;
       await queue.ack(delivery).catch(() => {});
       return 'lost' as const;
@@ -212,8 +212,8 @@ async function settleFailure(
   return 'failed';
 }
 
-async function handBack(job: Job, delivery: Delivery, deps: ProcessJobDeps): Promise<ProcessOutcome> {
-  await deps.store.releaseJob(job.id, job.attempt);
+async function handBack(job: Job, delivery: Delivery, deps: ProcessJobDeps, reason?: string): Promise<ProcessOutcome> {
+  await deps.store.releaseJob(job.id, job.attempt, reason);
   await deps.queue.release(delivery);
   deps.logger.info('handed job back', { jobId: job.id, attempt: job.attempt, type: job.type });
   return 'released';

@@ -452,7 +452,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
             `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
           ),
 
-    releaseJob: (id, attempt) =>
+    releaseJob: (id, attempt, reason = 'worker shutting down') =>
       fenced(
         id,
         attempt,
@@ -460,7 +460,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
           set: { status: 'queued', attemptsCharged: Math.max(0, item.attemptsCharged - 1), runAt: now, wokenAt: now, ...statusIndex(item, 'queued', now) },
           remove: ['leaseExpiresAt', 'workerId'],
         }),
-        'handed back (worker shutting down)',
+        `handed back (${reason})`,
       ),
 
     markCancelled: (id, attempt) =>

@@ -183,14 +183,14 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
             `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
           ),
 
-    releaseJob: (id, attempt) =>
+    releaseJob: (id, attempt, reason = 'worker shutting down') =>
       fenced(
         id,
         attempt,
         `status = 'queued', attempts_charged = GREATEST(attempts_charged - 1, 0), run_at = t.now, woken_at = t.now,
          lease_expires_at = NULL, worker_id = NULL`,
         [],
-        'handed back (worker shutting down)',
+        `handed back (${reason})`,
       ),
 
     markCancelled: (id, attempt) => fenced(id, attempt, `status = 'cancelled', lease_expires_at = NULL, finished_at = t.now`, [], 'cancelled'),

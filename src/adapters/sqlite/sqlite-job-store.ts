@@ -312,8 +312,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
             `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
           ),
 
-    releaseJob: (id, attempt) =>
-      fenced(id, attempt, () => sql.release.run({ id, attempt, now: clock.now() }), 'handed back (worker shutting down)'),
+    releaseJob: (id, attempt, reason = 'worker shutting down') =>
+      fenced(id, attempt, () => sql.release.run({ id, attempt, now: clock.now() }), `handed back (${reason})`),
 
     markCancelled: (id, attempt) =>
       fenced(id, attempt, () => sql.markCancelled.run({ id, attempt, now: clock.now() }), 'cancelled'),
