@@ -13,7 +13,7 @@ import { submitJobs } from '../../src/api/submissions.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/registry.js';
 import { createInlineExecutor } from '../../src/worker/inline-executor.js';
-import { startPoller } from '../../src/worker/poller.js';
+import { maxInFlight, startPoller } from '../../src/worker/poller.js';
 import { processJob } from '../../src/worker/process-job.js';
 import { z } from 'zod';
 import type { Subject } from './types.js';
@@ -57,7 +57,7 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     const prefetch = config?.prefetch ?? 0;
     const shutdown = new AbortController();
     // Every job in flight listens for shutdown, as in the runtime.
-    setMaxListeners(2 * concurrency + prefetch + 10, shutdown.signal);
+    setMaxListeners(maxInFlight(concurrency, prefetch) + 10, shutdown.signal);
     const executor = createInlineExecutor({ registry, artifacts: b.artifacts });
     const deps = { ...b, executor, registry, clock: systemClock, logger: silentLogger, workerId: 'bench', leaseMs: 30_000, heartbeatMs: 10_000, shutdown: shutdown.signal };
     const poller = startPoller({

@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.js';
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { startPoller } from '../worker/poller.js';
+import { maxInFlight, startPoller } from '../worker/poller.js';
 import { processJob } from '../worker/process-job.js';
 import { planRegistry } from '../core/plan.js';
 import type { JobRegistry } from '../core/registry.js';
@@ -76,7 +76,7 @@ export async function startJobshift(
 
   const shutdown = new AbortController();
   // Every in-flight job listens for shutdown; more than Node's default of 10 is expected.
-  setMaxListeners(2 * config.concurrency + config.prefetch + 10, shutdown.signal);
+  setMaxListeners(maxInFlight(config.concurrency, config.prefetch) + 10, shutdown.signal);
   const lambda = roles.worker && config.runtime === 'lambda';
   const executor = roles.worker && !lambda ? createHandlerExecutor(config, logger) : undefined;
   const eventSource = lambda ? startLocalLambda(config, backends, registry, logger, workerId) : undefined;

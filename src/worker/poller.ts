@@ -46,6 +46,12 @@ export interface Poller {
   waitForIdle(timeoutMs: number): Promise<boolean>;
 }
 
+/**
+ * The most deliveries a poller holds at once: handlers running, prefetched ones waiting, and as
+ * many again committing their outcome. Each listens for the worker's shutdown signal.
+ */
+export const maxInFlight = (concurrency: number, prefetch: number) => 2 * concurrency + prefetch;
+
 /** Largest receive asked for; queues with a lower limit (SQS: 10) clamp it themselves. */
 const maxBatch = 100;
 
@@ -141,7 +147,7 @@ export function startPoller(options: PollerOptions): Poller {
       // Slots are handlers running or waiting to (prefetched); jobs still committing their outcome
       // count against a second, equal budget.
       const ahead = depth();
-      const free = Math.min(concurrency + ahead - holding, 2 * concurrency + ahead - inFlight.size);
+      const free = Math.min(concurrency + ahead - holding, maxInFlight(concurrency, ahead) - inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           const wake = () => {

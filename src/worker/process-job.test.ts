@@ -1,21 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFsArtifactStore } from '../adapters/fs/fs-artifact-store.js';
-import { openSqliteDatabase } from '../adapters/sqlite/database.js';
-import { createSqliteJobQueue } from '../adapters/sqlite/sqlite-job-queue.js';
-import { createSqliteJobStore } from '../adapters/sqlite/sqlite-job-store.js';
-import { systemClock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
-import { silentLogger } from '../core/logger.js';
 import { createRegistry, definitionsFromModule } from '../core/registry.js';
 import { builtinJobs } from '../jobs/index.js';
 import { artifactKeys } from '../ports/artifact-store.js';
 import * as fixtures from '../../test/fixtures/jobs.js';
-import { createInlineExecutor } from './inline-executor.js';
 import type { ProcessJobDeps } from './process-job.js';
+import { embeddedPipeline } from './embedded-pipeline.test-util.js';
 import { processJob } from './process-job.js';
 
 const registry = createRegistry([...builtinJobs, ...definitionsFromModule(fixtures as never)]);
@@ -25,28 +16,11 @@ afterEach(() => {
 });
 
 function setup(overrides: Partial<ProcessJobDeps> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'jobshift-process-'));
-  const db = openSqliteDatabase(join(dir, 'db.sqlite'));
-  cleanups.push(() => db.close());
-  const store = createSqliteJobStore({ db });
-  const queue = createSqliteJobQueue({ db, pollIntervalMs: 20 });
-  const artifacts = createFsArtifactStore({ rootDir: join(dir, 'artifacts') });
-  const shutdown = new AbortController();
-  const deps: ProcessJobDeps = {
-    store,
-    queue,
-    artifacts,
-    executor: createInlineExecutor({ registry, artifacts }),
+  const { db, store, queue, artifacts, shutdown, deps } = embeddedPipeline({
     registry,
-    clock: systemClock,
-    logger: silentLogger,
-    workerId: 'w1',
-    leaseMs: 2000,
-    heartbeatMs: 50,
-    shutdown: shutdown.signal,
-    progressIntervalMs: 10,
-    ...overrides,
-  };
+    deps: { leaseMs: 2000, heartbeatMs: 50, progressIntervalMs: 10, ...overrides },
+  });
+  cleanups.push(() => db.close());
   const submit = async (type: string, input: unknown, extra: { maxAttempts?: number; timeoutSeconds?: number } = {}) => {
     const { job } = await store.createJob({
       id: newId('job'),

@@ -1,30 +1,18 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
-import { silentLogger } from '../../core/logger.js';
 import { createRegistry } from '../../core/registry.js';
 import { defineJob } from '../../core/define-job.js';
 import { z } from 'zod';
-import { createFsArtifactStore } from '../fs/fs-artifact-store.js';
-import { createInlineExecutor } from '../../worker/inline-executor.js';
+import { embeddedPipeline } from '../../worker/embedded-pipeline.test-util.js';
 import { processJob } from '../../worker/process-job.js';
 import { openSqliteDatabase } from './database.js';
-import { createSqliteJobQueue } from './sqlite-job-queue.js';
 import { createSqliteJobStore } from './sqlite-job-store.js';
 
 const noop = defineJob({ type: 'test.noop', input: z.object({}).strict(), handler: () => ({ ok: true }) });
 const registry = createRegistry([noop]);
 
 function setup(sharesStore = true, pollIntervalMs = 20) {
-  const dir = mkdtempSync(join(tmpdir(), 'jobshift-fused-'));
-  const path = join(dir, 'db.sqlite');
-  const db = openSqliteDatabase(path, { busyTimeoutMs: 50 });
-  const store = createSqliteJobStore({ db });
-  const queue = createSqliteJobQueue({ db, pollIntervalMs, sharesStore });
-  const artifacts = createFsArtifactStore({ rootDir: join(dir, 'artifacts') });
+  const { path, db, store, queue, artifacts, deps } = embeddedPipeline({ registry, sharesStore, pollIntervalMs, busyTimeoutMs: 50 });
   const create = async (runAt = Date.now()) =>
     (await store.createJob({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt })).job.id;
   const submit = async () => {
@@ -42,19 +30,6 @@ function setup(sharesStore = true, pollIntervalMs = 20) {
       waitTimeSeconds: options.waitTimeSeconds ?? 0,
       ...(options.claim !== false ? { claim: { workerId: 'w1', leaseMs: options.leaseMs ?? 5000 } } : {}),
     });
-  const deps = {
-    store,
-    queue,
-    artifacts,
-    executor: createInlineExecutor({ registry, artifacts }),
-    registry,
-    clock: systemClock,
-    logger: silentLogger,
-    workerId: 'w1',
-    leaseMs: 5000,
-    heartbeatMs: 1000,
-    shutdown: new AbortController().signal,
-  };
   return { db, path, store, queue, artifacts, create, submit, legacyMessage, messageCount, receive, deps };
 }
 

@@ -75,13 +75,19 @@ describe('bulk create', () => {
   });
 });
 
+/** A database with one table, whose write lock another connection (as another process would) holds. */
+function lockedByAnother(busyTimeoutMs: number) {
+  const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
+  const db = openSqliteDatabase(path, { busyTimeoutMs });
+  db.exec('CREATE TABLE t (n INTEGER)');
+  const other = openSqliteDatabase(path);
+  other.prepare('BEGIN IMMEDIATE').run();
+  return { db, other };
+}
+
 describe("waiting for another process's write lock", () => {
   it('retries from a timer, so the event loop keeps running, and commits once the lock is free', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
-    const db = openSqliteDatabase(path, { busyTimeoutMs: 2000 });
-    db.exec('CREATE TABLE t (n INTEGER)');
-    const other = openSqliteDatabase(path);
-    other.prepare('BEGIN IMMEDIATE').run();
+    const { db, other } = lockedByAnother(2000);
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
     const write = groupCommitFor(db)(() => db.prepare('INSERT INTO t (n) VALUES (1)').run().changes);
@@ -96,11 +102,7 @@ describe("waiting for another process's write lock", () => {
   });
 
   it('gives up after busy_timeout with StoreUnavailableError, having written nothing', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'jobshift-group-')), 'db.sqlite');
-    const db = openSqliteDatabase(path, { busyTimeoutMs: 100 });
-    db.exec('CREATE TABLE t (n INTEGER)');
-    const other = openSqliteDatabase(path);
-    other.prepare('BEGIN IMMEDIATE').run();
+    const { db, other } = lockedByAnother(100);
     await expect(groupCommitFor(db)(() => db.prepare('INSERT INTO t (n) VALUES (1)').run())).rejects.toBeInstanceOf(StoreUnavailableError);
     other.prepare('COMMIT').run();
     expect((db.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c).toBe(0);

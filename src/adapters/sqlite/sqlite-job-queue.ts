@@ -59,7 +59,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   });
 
   const claim = options.sharesStore ? prepareSqliteClaim(db, clock) : null;
-  const claimDue = options.sharesStore ? prepareSqliteClaimDue(db, clock) : null;
+  const claimDue = claim ? prepareSqliteClaimDue(db, claim, clock) : null;
 
   const tryReceive = (max: number, visibilityMs: number, claimOptions: ClaimOptions | undefined): Delivery[] => {
     const now = clock.now();

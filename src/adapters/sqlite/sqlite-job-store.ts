@@ -91,14 +91,13 @@ export type SyncClaimDue = (limit: number, options: ClaimOptions) => Job[];
 /**
  * Claims up to `limit` claimable jobs straight from the jobs table, oldest first: expired leases,
  * then due queued jobs. Each lookup walks a partial index (O(log n) whatever the backlog); each
- * job is then claimed by id, as single-row updates (one multi-row UPDATE would need a statement
- * journal, which costs more than it saves). For the SQLite queue that shares the store's
- * database: there the job row is its own wake-up.
+ * job is then claimed by id with `claim` (prepareSqliteClaim), as single-row updates (one
+ * multi-row UPDATE would need a statement journal, which costs more than it saves). For the
+ * SQLite queue that shares the store's database: there the job row is its own wake-up.
  */
-export function prepareSqliteClaimDue(db: SqliteDatabase, clock: Clock = systemClock): SyncClaimDue {
+export function prepareSqliteClaimDue(db: SqliteDatabase, claim: SyncClaim, clock: Clock = systemClock): SyncClaimDue {
   const expired = db.prepare(`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?`).pluck();
   const queued = db.prepare(`SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ? ORDER BY run_at LIMIT ?`).pluck();
-  const claim = prepareSqliteClaim(db, clock);
   return (limit, options) => {
     const now = clock.now();
     const ids = expired.all(now, limit) as string[];
