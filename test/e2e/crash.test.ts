@@ -39,11 +39,16 @@ describe('crash safety with several worker processes on one data dir', () => {
       random = (random * 1103515245 + 12345) % 2 ** 31;
       return random / 2 ** 31;
     };
-    for (let round = 0; round < 8; round++) {
+    // A look may find nothing running (workers still starting, or all between jobs): look again,
+    // up to 40 times, and stop only once nothing is queued either.
+    for (let looks = 0; kills < 8 && looks < 40; looks++) {
       await new Promise((resolve) => setTimeout(resolve, 200 + next() * 600));
       const runningJobs = (await client.listJobs({ status: 'running', limit: 20 })).items;
       const target = runningJobs[Math.floor(next() * runningJobs.length)];
-      if (!target) break;
+      if (!target) {
+        if ((await client.listJobs({ status: 'queued', limit: 1 })).items.length === 0) break;
+        continue;
+      }
       const claims = (await client.logs(target.id)).items.filter((l) => l.message.startsWith('claimed by '));
       const holder = claims.at(-1)?.message.split(' ')[2];
       const victim = workers.findIndex((w) => w.workerId === holder);
