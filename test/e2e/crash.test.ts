@@ -39,16 +39,19 @@ describe('crash safety with several worker processes on one data dir', () => {
       random = (random * 1103515245 + 12345) % 2 ** 31;
       return random / 2 ** 31;
     };
-    // A look may find nothing running (workers still starting, or all between jobs): look again,
-    // up to 40 times, and stop only once nothing is queued either.
-    for (let looks = 0; kills < 8 && looks < 40; looks++) {
+    // Eight rounds, as many kills at most. A look that finds nothing running (workers still
+    // starting, or all between jobs) is not a round: look again (20 such looks at most), and stop
+    // once nothing is queued either.
+    for (let round = 0, emptyLooks = 0; round < 8 && emptyLooks < 20; ) {
       await new Promise((resolve) => setTimeout(resolve, 200 + next() * 600));
       const runningJobs = (await client.listJobs({ status: 'running', limit: 20 })).items;
       const target = runningJobs[Math.floor(next() * runningJobs.length)];
       if (!target) {
+        emptyLooks += 1;
         if ((await client.listJobs({ status: 'queued', limit: 1 })).items.length === 0) break;
         continue;
       }
+      round += 1;
       const claims = (await client.logs(target.id)).items.filter((l) => l.message.startsWith('claimed by '));
       const holder = claims.at(-1)?.message.split(' ')[2];
       const victim = workers.findIndex((w) => w.workerId === holder);
