@@ -5,6 +5,7 @@
 # JOBSHIFT_SERVICES_DIR and JOBSHIFT_TEST_PG_PORT select another instance (the outage test runs its own).
 # `start` is idempotent and prints nothing but progress; `env` prints the variables the tests read.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 state=${JOBSHIFT_SERVICES_DIR:-/tmp/jobshift-services}
 pg_port=${JOBSHIFT_TEST_PG_PORT:-55432}
@@ -18,7 +19,8 @@ install() {
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else echo "PostgreSQL is missing: sudo apt-get install postgresql" >&2; exit 1; fi
   fi
-  command -v moto_server >/dev/null || python3 -m pip install -q "moto[server]"
+  # moto pinned: the aws profile's tests were written against this version's behaviour.
+  python3 -c 'import moto.server' 2>/dev/null || python3 -m pip install -q "moto[server]==5.2.1"
   if ! command -v redis-server >/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
     else echo "Redis is missing (benchmarks only): sudo apt-get install redis-server" >&2; fi
@@ -54,9 +56,9 @@ start_pg() {
 
 start_moto() {
   if curl -sf "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; then echo "moto on 127.0.0.1:$moto_port"; return; fi
-  command -v moto_server >/dev/null || { echo "moto not installed (scripts/services.sh install)" >&2; exit 1; }
+  python3 -c 'import moto.server' 2>/dev/null || { echo "moto not installed (scripts/services.sh install)" >&2; exit 1; }
   mkdir -p "$state"
-  nohup moto_server -H 127.0.0.1 -p "$moto_port" >"$state/moto.log" 2>&1 &
+  nohup python3 "$here/moto-server.py" -H 127.0.0.1 -p "$moto_port" >"$state/moto.log" 2>&1 &
   echo $! >"$state/moto.pid"
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1 && { echo "moto on 127.0.0.1:$moto_port"; return; }

@@ -151,7 +151,9 @@ describe('processJob', () => {
     await sleep(100);
     t.shutdown.abort();
     expect(await running).toBe('released');
-    expect(await t.store.getJob(id)).toMatchObject({ status: 'queued', attemptsCharged: 0, attempt: 1 });
+    expect(await t.store.getJob(id)).toMatchObject({ status: 'queued', attemptsCharged: 0, attempt: 1, artifacts: [] });
+    // The handed-back attempt's file was removed after the hand-back.
+    expect(await t.artifacts.head(artifactKeys.artifact('t1', id, 1, 'partial.txt'))).toBeNull();
     const [again] = await t.queue.receive({ maxMessages: 1, visibilityTimeoutSeconds: 1, waitTimeSeconds: 1 });
     expect(again?.jobId).toBe(id);
   });

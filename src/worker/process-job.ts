@@ -182,10 +182,16 @@ async function settleFailure(
 ): Promise<ProcessOutcome> {
   const { store, queue, logger } = deps;
   const fields = { jobId: job.id, attempt: job.attempt, type: job.type };
-  await discardAttempt(job, deps);
   const abortCode = reason instanceof AttemptAbortedError ? reason.abortCode : undefined;
+  if (abortCode === AbortCode.shutdown) {
+    // The drain budget is short: the job goes back to the queue first, and this attempt's files
+    // (under their own attempt prefix, which no later attempt writes to) are removed after.
+    const outcome = await handBack(job, delivery, deps);
+    await discardAttempt(job, deps);
+    return outcome;
+  }
+  await discardAttempt(job, deps);
   if (abortCode === AbortCode.leaseLost) throw new LeaseLostError(job.id, job.attempt);
-  if (abortCode === AbortCode.shutdown) return handBack(job, delivery, deps);
   if (abortCode === AbortCode.cancelled) {
     await withStoreRetries(deps, () => store.markCancelled(job.id, job.attempt));
     await queue.ack(delivery);
