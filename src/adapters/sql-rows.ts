@@ -25,6 +25,20 @@ export const toDelivery = (row: QueueRow, receipt: string): Delivery => ({
   handle: { id: row.id, receipt } satisfies QueueHandle,
 });
 
+/**
+ * A delivery for a job a receive claimed straight from the jobs table (a queue that shares the
+ * store's database): its handle is the queue's marker, and the store's lease is its only state.
+ */
+export const claimedDelivery = (job: Job, handle: unknown): Delivery => ({
+  jobId: job.id,
+  attempt: job.attempt - 1,
+  type: job.type,
+  deliveryId: `${job.id}#${job.attempt}`,
+  receiveCount: job.attempt,
+  handle,
+  claimed: job,
+});
+
 export interface KeyRow {
   id: string;
   tenant: string;

@@ -57,7 +57,8 @@ async function prepareJob(deps: SubmissionDeps, tenant: string, { body, idempote
     input: parsed.data,
     maxAttempts: body.maxAttempts ?? definition.maxAttempts,
     timeoutSeconds: body.timeoutSeconds ?? definition.timeoutSeconds,
-    runAt: body.runAt !== undefined ? Date.parse(body.runAt) : now + (body.delaySeconds ?? 0) * 1000,
+    runAt: body.runAt !== undefined ? Date.parse(body.runAt) : now + Math.round((body.delaySeconds ?? 0) * 1000),
+    ...(body.delaySeconds ? { delayMs: Math.round(body.delaySeconds * 1000) } : {}),
     ...(idempotencyKey ? { idempotency: { key: idempotencyKey, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') } } : {}),
   };
 }

@@ -102,7 +102,7 @@ export async function openBackends(
     let deadLetters: JobQueue | null = null;
     if (config.queue === 'postgres') {
       const { createPostgresJobQueue } = await import('../adapters/postgres/postgres-job-queue.js');
-      queue = createPostgresJobQueue({ db: await openPg(), logger });
+      queue = createPostgresJobQueue({ db: await openPg(), logger, sharesStore: config.store === 'postgres' });
     } else if (config.queue === 'sqs') {
       const { SQSClient, GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
       const { awsClientConfig } = await import('../adapters/aws-clients.js');

@@ -112,6 +112,17 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(await claim(h, job.id)).toMatchObject({ attempt: 1 });
     }));
 
+    it("runs a job given a delay that long after its creation by the store's clock, whatever runAt the caller estimated", withHarness(async (h) => {
+      // A caller whose clock runs 10 s slow estimated runAt from it; the delay is what counts.
+      const { job } = await h.store.createJob(newJob(h, { runAt: h.now() - 10_000 + 3000, delayMs: 3000 }));
+      expect(job.runAt - job.createdAt).toBe(3000);
+      expect(await claim(h, job.id)).toBeNull();
+      await h.advance(2999);
+      expect(await claim(h, job.id)).toBeNull();
+      await h.advance(1);
+      expect(await claim(h, job.id)).toMatchObject({ attempt: 1 });
+    }));
+
     it('completes exactly once with result and artifacts', withHarness(async (h) => {
       const { job } = await h.store.createJob(newJob(h));
       await claim(h, job.id);

@@ -8,6 +8,12 @@ export interface NewJob {
   maxAttempts: number;
   timeoutSeconds: number;
   runAt: number;
+  /**
+   * When set, the job runs this long after its creation by the store's own clock (its createdAt)
+   * and runAt is only the caller's estimate: a delay means the same whichever clock the caller's
+   * host keeps (API containers and the database rarely agree to the millisecond).
+   */
+  delayMs?: number;
   idempotency?: { key: string; requestHash: string };
 }
 

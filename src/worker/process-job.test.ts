@@ -144,6 +144,21 @@ describe('processJob', () => {
     expect(await t.store.getJob(id)).toMatchObject({ status: 'cancelled' });
   });
 
+  it("writes the handler's log lines before its outcome, however slowly the store takes them", async () => {
+    const t = setup();
+    const id = await t.submit('test.sleep', { ms: 1 });
+    const slowLogs = {
+      ...t.store,
+      appendLog: async (...args: Parameters<typeof t.store.appendLog>) => {
+        await sleep(100);
+        return t.store.appendLog(...args);
+      },
+    };
+    expect(await t.step({ ...t.deps, store: slowLogs })).toBe('succeeded');
+    const messages = (await t.store.getLogs(id)).map((l) => l.message);
+    expect(messages.slice(-2)).toEqual(['slept 1 ms', 'succeeded']);
+  });
+
   it('hands a running job back on shutdown without charging the attempt', async () => {
     const t = setup();
     const id = await t.submit('test.wait', {});

@@ -100,6 +100,16 @@ async function runPipeline(
   if (deps.shutdown.aborted) onShutdown();
   else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
   const progress = createProgressWriter(job, deps);
+  // The handler's log lines belong to its attempt: they are written before its outcome is, or the
+  // outcome's commit (on another connection) could overtake them and the store refuse them.
+  const logWrites = new Set<Promise<void>>();
+  const writeLog = (message: string) => {
+    const write: Promise<void> = store
+      .appendLog(job.id, job.attempt, message)
+      .catch(() => {})
+      .finally(() => logWrites.delete(write));
+    logWrites.add(write);
+  };
 
   let outcome: HandlerOutcome | undefined;
   let failure: unknown;
@@ -108,7 +118,7 @@ async function runPipeline(
       job,
       signal: controller.signal,
       onProgress: progress.write,
-      onLog: (message) => void store.appendLog(job.id, job.attempt, message).catch(() => {}),
+      onLog: writeLog,
     });
   } catch (error) {
     failure = error;
@@ -118,6 +128,7 @@ async function runPipeline(
     deps.shutdown.removeEventListener('abort', onShutdown);
     handlerDone();
     await progress.flush();
+    await Promise.all(logWrites);
   }
 
   try {

@@ -184,6 +184,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
   const store: JobStore = {
     async createJob(job: NewJob) {
       const now = clock.now();
+      const runAt = job.delayMs !== undefined ? now + job.delayMs : job.runAt;
       const item: JobItem = {
         ...jobKey(job.id),
         id: job.id,
@@ -195,10 +196,10 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         attemptsCharged: 0,
         maxAttempts: job.maxAttempts,
         timeoutSeconds: job.timeoutSeconds,
-        runAt: job.runAt,
+        runAt,
         createdAt: now,
         updatedAt: now,
-        wokenAt: Math.max(now, job.runAt),
+        wokenAt: Math.max(now, runAt),
         artifacts: '[]',
         ...(job.idempotency ? { requestHash: job.idempotency.requestHash } : {}),
       };
@@ -207,7 +208,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         sk: 'JOB',
         gsi1pk: `T#${job.tenant}`,
         gsi1sk: listSk(now, job.id),
-        ...statusIndex(item, 'queued', job.runAt),
+        ...statusIndex(item, 'queued', runAt),
       };
       indexed.history = [entry(0, now, 'queued')];
       if (!job.idempotency) {

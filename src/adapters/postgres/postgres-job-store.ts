@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import { ConflictError, IdempotencyMismatchError, LeaseLostError, NotFoundError } from '../../core/errors.js';
 import type { Job, LogLine } from '../../core/job.js';
 import { decodeCursor, encodeCursor } from '../../ports/cursor.js';
-import type { CreateJobResult, JobStore, NewJob } from '../../ports/job-store.js';
+import type { ClaimOptions, CreateJobResult, JobStore, NewJob } from '../../ports/job-store.js';
 import type { PostgresDatabase } from './database.js';
 import type { JobRow as SqlJobRow } from '../sql-rows.js';
 import { rowToJob } from '../sql-rows.js';
@@ -10,6 +10,45 @@ import { rowToJob } from '../sql-rows.js';
 type JobRow = SqlJobRow<unknown, boolean>;
 
 const toJob = (row: JobRow): Job => rowToJob(row, { json: (value) => value, bool: (flag) => flag });
+
+/**
+ * The claim of the jobs `picked` names (a query of `id`s, run with t.now at hand), as the CTEs
+ * `c` (the claimed rows) and `l` (their log lines). $3 is the lease in ms and $4 the worker id.
+ * Only a claimable job is claimed: queued and due, or running with its lease expired.
+ */
+const claimCtes = (db: PostgresDatabase, picked: string) => `
+  picked AS (${picked}),
+  c AS (UPDATE ${db.table('jobs')} j SET status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
+          lease_expires_at = t.now + $3, worker_id = $4, started_at = COALESCE(started_at, t.now), updated_at = t.now, woken_at = NULL
+        FROM t, picked WHERE j.id = picked.id AND ((j.status = 'queued' AND j.run_at <= t.now) OR (j.status = 'running' AND j.lease_expires_at <= t.now))
+        RETURNING j.*),
+  l AS (INSERT INTO ${db.table('job_logs')} (job_id, attempt, at, level, message)
+        SELECT c.id, c.attempt, t.now, 'system', 'claimed by ' || $4 || ' (attempt ' || c.attempt || ')' FROM c, t)`;
+
+export type PostgresClaimDue = (limit: number, options: ClaimOptions) => Promise<Job[]>;
+
+/**
+ * Claims up to `limit` claimable jobs straight from the jobs table in one statement, oldest
+ * first: expired leases, then due queued jobs. Both lookups walk a partial index (O(log n)
+ * whatever the backlog) and skip rows other claimers hold (FOR UPDATE SKIP LOCKED), so
+ * concurrent workers never wait on each other. For the PostgreSQL queue that shares the store's
+ * database: there the job row is its own wake-up. `clock` overrides the database clock (tests).
+ */
+export function preparePostgresClaimDue(db: PostgresDatabase, clock?: Clock): PostgresClaimDue {
+  const jobs = db.table('jobs');
+  const now = '(SELECT now FROM t)';
+  const sql = `WITH t AS (SELECT "${db.schema}".now_ms($1::bigint) AS now),
+    expired AS (SELECT id FROM ${jobs}
+                WHERE status = 'running' AND lease_expires_at <= ${now} ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+    queued AS (SELECT id FROM ${jobs}
+               WHERE status = 'queued' AND run_at <= ${now} ORDER BY run_at LIMIT $2 - (SELECT count(*) FROM expired) FOR UPDATE SKIP LOCKED),
+    ${claimCtes(db, 'SELECT id FROM expired UNION ALL SELECT id FROM queued')}
+    SELECT * FROM c ORDER BY run_at, id`;
+  return async (limit, { workerId, leaseMs }) => {
+    const { rows } = await db.query<JobRow>(sql, [clock ? clock.now() : null, limit, leaseMs, workerId]);
+    return rows.map(toJob);
+  };
+}
 
 /**
  * JobStore on PostgreSQL. Time is the database clock (`now_ms`) unless a clock is injected
@@ -47,7 +86,8 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
       `WITH t AS (SELECT ${nowMs} AS now),
        ins AS (INSERT INTO ${jobs} (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at,
                  woken_at, idempotency_key, request_hash)
-               SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, $8, t.now, t.now, GREATEST(t.now, $8), $9, $10 FROM t
+               SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, r.run_at, t.now, t.now, GREATEST(t.now, r.run_at), $9, $10
+               FROM t, LATERAL (SELECT CASE WHEN $11::bigint IS NULL THEN $8::bigint ELSE t.now + $11::bigint END AS run_at) r
                ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
        l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
        SELECT ins.*, true AS inserted FROM ins`,
@@ -62,6 +102,7 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
         job.runAt,
         job.idempotency?.key ?? null,
         job.idempotency?.requestHash ?? null,
+        job.delayMs ?? null,
       ],
     );
     if (rows[0]) return { job: toJob(rows[0]), created: true };
@@ -117,12 +158,7 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
     async claimJob(id, { workerId, leaseMs }) {
       const { rows } = await db.query<JobRow>(
         `WITH t AS (SELECT ${nowMs} AS now),
-         c AS (UPDATE ${jobs} j SET status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
-                 lease_expires_at = t.now + $3, worker_id = $4, started_at = COALESCE(started_at, t.now), updated_at = t.now, woken_at = NULL
-               FROM t WHERE j.id = $2 AND ((j.status = 'queued' AND j.run_at <= t.now) OR (j.status = 'running' AND j.lease_expires_at <= t.now))
-               RETURNING j.*),
-         l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message)
-               SELECT c.id, c.attempt, t.now, 'system', 'claimed by ' || $4 || ' (attempt ' || c.attempt || ')' FROM c, t)
+         ${claimCtes(db, 'SELECT $2::text AS id')}
          SELECT * FROM c`,
         [override(), id, leaseMs, workerId],
       );

@@ -1,6 +1,8 @@
 import { describe } from 'vitest';
 import { testDatabaseUrl, uniqueName } from '../../../test/helpers/services.js';
 import { createManualClock } from '../../core/clock.js';
+import { newId } from '../../core/ids.js';
+import { runClaimingQueueConformance } from '../../ports/claiming-queue.conformance.js';
 import { runJobQueueConformance } from '../../ports/job-queue.conformance.js';
 import { runJobStoreConformance } from '../../ports/job-store.conformance.js';
 import { openPostgres } from './database.js';
@@ -33,6 +35,29 @@ describe.skipIf(!testDatabaseUrl)('PostgreSQL adapters', () => {
       queue,
       close: async () => {
         await queue.close();
+        await db.close();
+      },
+    };
+  });
+
+  runClaimingQueueConformance('postgres', async ({ pollIntervalMs }) => {
+    const db = await freshSchema();
+    // Another process: its own pool on the same schema.
+    const other = openPostgres({ connectionString: testDatabaseUrl as string, schema: db.schema });
+    const elsewhere = createPostgresJobStore({ db: other });
+    const queue = createPostgresJobQueue({ db, pollIntervalMs, sharesStore: true });
+    const separate = createPostgresJobQueue({ db, pollIntervalMs });
+    return {
+      store: createPostgresJobStore({ db }),
+      queue,
+      separate,
+      createElsewhere: async (runAt) =>
+        (await elsewhere.createJob({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt })).job.id,
+      messageCount: async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('queue_messages')}`)).rows[0]?.n ?? 0,
+      close: async () => {
+        await queue.close();
+        await separate.close();
+        await other.close();
         await db.close();
       },
     };

@@ -9,7 +9,7 @@ import type { SqliteDatabase } from './database.js';
 import { groupCommitFor } from './group-commit.js';
 import { prepareSqliteClaim, prepareSqliteClaimDue } from './sqlite-job-store.js';
 import type { QueueHandle, QueueRow } from '../sql-rows.js';
-import { toDelivery } from '../sql-rows.js';
+import { claimedDelivery, toDelivery } from '../sql-rows.js';
 import { waitForEvent } from '../wait-for-event.js';
 
 export interface SqliteJobQueueOptions {
@@ -68,9 +68,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
     if (!claim || !claimDue || !claimOptions) return rows.map((row) => toDelivery(row, receipt));
     const deliveries: Delivery[] = rows.map((row) => ({ ...toDelivery(row, receipt), claimed: claim(row.job_id, claimOptions) }));
     if (deliveries.length < max) {
-      for (const job of claimDue(max - deliveries.length, claimOptions)) {
-        deliveries.push({ jobId: job.id, attempt: job.attempt - 1, type: job.type, deliveryId: `${job.id}#${job.attempt}`, receiveCount: job.attempt, handle: fromStore, claimed: job });
-      }
+      for (const job of claimDue(max - deliveries.length, claimOptions)) deliveries.push(claimedDelivery(job, fromStore));
     }
     return deliveries;
   };

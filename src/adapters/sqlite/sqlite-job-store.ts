@@ -186,6 +186,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       }
     }
     const now = clock.now();
+    const runAt = job.delayMs !== undefined ? now + job.delayMs : job.runAt;
     const input = JSON.stringify(job.input);
     sql.insert.run({
       id: job.id,
@@ -194,9 +195,9 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       input,
       maxAttempts: job.maxAttempts,
       timeoutSeconds: job.timeoutSeconds,
-      runAt: job.runAt,
+      runAt,
       now,
-      wokenAt: Math.max(now, job.runAt),
+      wokenAt: Math.max(now, runAt),
       key: job.idempotency?.key ?? null,
       hash: job.idempotency?.requestHash ?? null,
     });
@@ -204,7 +205,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     // The row as inserted, without reading it back.
     const row: JobRow = {
       id: job.id, tenant: job.tenant, type: job.type, status: 'queued', input, attempt: 0, attempts_charged: 0,
-      max_attempts: job.maxAttempts, timeout_seconds: job.timeoutSeconds, run_at: job.runAt, created_at: now,
+      max_attempts: job.maxAttempts, timeout_seconds: job.timeoutSeconds, run_at: runAt, created_at: now,
       updated_at: now, started_at: null, finished_at: null, lease_expires_at: null, worker_id: null,
       cancel_requested: 0, progress_percent: null, progress_message: null, result: null, error: null,
       artifacts: '[]', request_hash: job.idempotency?.requestHash ?? null,
