@@ -50,6 +50,7 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
       now: () => clock.now(),
       advance: async (ms) => clock.advance(ms),
       close: async () => raw.destroy(),
+      atomicBatches: false,
     };
   });
 

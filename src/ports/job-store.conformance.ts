@@ -9,6 +9,8 @@ export interface StoreHarness {
   advance(ms: number): Promise<void>;
   now(): number;
   close(): Promise<void>;
+  /** createJobs writes all or none (SQL stores); DynamoDB writes each job on its own. */
+  atomicBatches: boolean;
 }
 
 /**
@@ -69,6 +71,15 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(replay[0]).toMatchObject({ created: false, job: { id: batch[10]?.id } });
       expect(replay[1]?.created).toBe(true);
       await expect(h.store.createJobs([newJob(h, { idempotency: { key: 'bulk-20', requestHash: 'other' } })])).rejects.toBeInstanceOf(IdempotencyMismatchError);
+      // All or none where the store has transactions: a new job beside a refused replay is not stored.
+      const fresh = newJob(h);
+      await expect(h.store.createJobs([fresh, newJob(h, { idempotency: { key: 'bulk-20', requestHash: 'other' } })])).rejects.toBeInstanceOf(IdempotencyMismatchError);
+      if (h.atomicBatches) expect(await h.store.getJob(fresh.id)).toBeNull();
+      // One key twice in one batch: one job; the second is a replay of the first.
+      const twice = await h.store.createJobs([newJob(h, { idempotency: { key: 'dup', requestHash: 'd' } }), newJob(h, { idempotency: { key: 'dup', requestHash: 'd' } })]);
+      expect(twice.map((r) => r.created)).toEqual([true, false]);
+      expect(twice[1]?.job.id).toBe(twice[0]?.job.id);
+      expect((await h.store.getLogs(results[0]?.job.id as string)).map((l) => l.message)).toEqual(['queued']);
       expect(await h.store.createJobs([])).toEqual([]);
     }));
 

@@ -81,48 +81,79 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
     return row;
   };
 
-  const create = async (client: { query: PostgresDatabase['query'] }, job: NewJob): Promise<CreateJobResult> => {
-    const { rows } = await client.query<JobRow & { inserted: boolean }>(
-      `WITH t AS (SELECT ${nowMs} AS now),
-       ins AS (INSERT INTO ${jobs} (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                 woken_at, idempotency_key, request_hash)
-               SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, r.run_at, t.now, t.now, GREATEST(t.now, r.run_at), $9, $10
-               FROM t, LATERAL (SELECT CASE WHEN $11::bigint IS NULL THEN $8::bigint ELSE t.now + $11::bigint END AS run_at) r
-               ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
-       l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
-       SELECT ins.*, true AS inserted FROM ins`,
-      [
-        override(),
-        job.id,
-        job.tenant,
-        job.type,
-        JSON.stringify(job.input),
-        job.maxAttempts,
-        job.timeoutSeconds,
-        job.runAt,
-        job.idempotency?.key ?? null,
-        job.idempotency?.requestHash ?? null,
-        job.delayMs ?? null,
-      ],
-    );
-    if (rows[0]) return { job: toJob(rows[0]), created: true };
-    const key = job.idempotency?.key as string;
-    const existing = (await client.query<JobRow>(`SELECT * FROM ${jobs} WHERE tenant = $1 AND idempotency_key = $2`, [job.tenant, key])).rows[0];
-    if (!existing) throw new ConflictError(`idempotency key '${key}' is being used concurrently; retry`, 'idempotency_in_progress');
-    if (existing.request_hash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(key);
-    return { job: toJob(existing), created: false };
+  // The job row and its log line in one statement: $2..$11 are the columns, one value each
+  // (insertOne) or one array each (insertMany, in the batch's order). A delay ($9) counts from
+  // the database's now. A job whose idempotency key exists already is not inserted.
+  const insertColumns = `id, tenant, type, status, input, max_attempts, timeout_seconds, run_at, created_at, updated_at, woken_at, idempotency_key, request_hash`;
+  const onConflict = 'ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *';
+  const insertOne = `WITH t AS (SELECT ${nowMs} AS now),
+    r AS (SELECT COALESCE(t.now + $9::bigint, $8::bigint) AS run_at FROM t),
+    ins AS (INSERT INTO ${jobs} (${insertColumns})
+            SELECT $2, $3, $4, 'queued', $5::jsonb, $6, $7, r.run_at, t.now, t.now, GREATEST(t.now, r.run_at), $10, $11 FROM t, r
+            ${onConflict}),
+    l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT ins.id, 0, t.now, 'system', 'queued' FROM ins, t)
+    SELECT * FROM ins`;
+  const insertMany = `WITH t AS (SELECT ${nowMs} AS now),
+    src AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
+              WITH ORDINALITY AS s(id, tenant, type, input, max_attempts, timeout_seconds, run_at, delay_ms, idempotency_key, request_hash, ord)),
+    ins AS (INSERT INTO ${jobs} (${insertColumns})
+            SELECT s.id, s.tenant, s.type, 'queued', s.input::jsonb, s.max_attempts, s.timeout_seconds, r.run_at, t.now, t.now,
+              GREATEST(t.now, r.run_at), s.idempotency_key, s.request_hash
+            FROM src s CROSS JOIN t CROSS JOIN LATERAL (SELECT COALESCE(t.now + s.delay_ms, s.run_at) AS run_at) r
+            ORDER BY s.ord
+            ${onConflict}),
+    l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message)
+          SELECT s.id, 0, t.now, 'system', 'queued' FROM src s JOIN ins ON ins.id = s.id CROSS JOIN t ORDER BY s.ord)
+    SELECT * FROM ins`;
+
+  /**
+   * Inserts a batch of jobs and their log lines in one statement (one round trip whatever the
+   * batch size); jobs whose idempotency key exists already come back as they were stored, once
+   * their request is checked to be the same. Results in the batch's order.
+   */
+  const create = async (client: { query: PostgresDatabase['query'] }, batch: readonly NewJob[]): Promise<CreateJobResult[]> => {
+    const { rows } = await client.query<JobRow>(batch.length === 1 ? insertOne : insertMany, [
+      override(),
+      ...(<((job: NewJob) => unknown)[]>[
+        (j: NewJob) => j.id,
+        (j: NewJob) => j.tenant,
+        (j: NewJob) => j.type,
+        (j: NewJob) => JSON.stringify(j.input),
+        (j: NewJob) => j.maxAttempts,
+        (j: NewJob) => j.timeoutSeconds,
+        (j: NewJob) => j.runAt,
+        (j: NewJob) => j.delayMs ?? null,
+        (j: NewJob) => j.idempotency?.key ?? null,
+        (j: NewJob) => j.idempotency?.requestHash ?? null,
+      ]).map((pick) => (batch.length === 1 ? pick(batch[0] as NewJob) : batch.map(pick))),
+    ]);
+    const inserted = new Map(rows.map((row) => [row.id, row]));
+    const replays = batch.filter((job) => !inserted.has(job.id));
+    const existing = new Map<string, JobRow>();
+    if (replays.length > 0) {
+      const found = await client.query<JobRow & { idempotency_key: string }>(
+        `SELECT j.* FROM ${jobs} j JOIN unnest($1::text[], $2::text[]) AS k(tenant, idempotency_key)
+           ON j.tenant = k.tenant AND j.idempotency_key = k.idempotency_key`,
+        [replays.map((j) => j.tenant), replays.map((j) => j.idempotency?.key ?? null)],
+      );
+      for (const row of found.rows) existing.set(`${row.tenant}\u0000${row.idempotency_key}`, row);
+    }
+    return batch.map((job) => {
+      const row = inserted.get(job.id);
+      if (row) return { job: toJob(row), created: true };
+      const key = job.idempotency?.key as string;
+      const stored = existing.get(`${job.tenant}\u0000${key}`);
+      if (!stored) throw new ConflictError(`idempotency key '${key}' is being used concurrently; retry`, 'idempotency_in_progress');
+      if (stored.request_hash !== job.idempotency?.requestHash) throw new IdempotencyMismatchError(key);
+      return { job: toJob(stored), created: false };
+    });
   };
 
   return {
-    createJob: (job: NewJob) => create(db, job),
+    createJob: async (job: NewJob) => (await create(db, [job]))[0] as CreateJobResult,
 
-    // One transaction: all jobs or none.
-    createJobs: (batch) =>
-      db.transaction(async (client) => {
-        const results: CreateJobResult[] = [];
-        for (const job of batch) results.push(await create(client, job));
-        return results;
-      }),
+    // One transaction: all jobs or none (a replay whose request differs undoes the insert).
+    createJobs: (batch) => (batch.length === 0 ? Promise.resolve([]) : db.transaction((client) => create(client, batch))),
 
     async getJob(id, tenant) {
       const row = (await db.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1`, [id])).rows[0];

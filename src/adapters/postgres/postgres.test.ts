@@ -25,6 +25,7 @@ describe.skipIf(!testDatabaseUrl)('PostgreSQL adapters', () => {
       now: () => clock.now(),
       advance: async (ms) => clock.advance(ms),
       close: () => db.close(),
+      atomicBatches: true,
     };
   });
 

@@ -15,5 +15,6 @@ runJobStoreConformance('sqlite', async () => {
     now: () => clock.now(),
     advance: async (ms) => clock.advance(ms),
     close: () => store.close(),
+    atomicBatches: true,
   };
 });
