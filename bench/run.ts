@@ -1,4 +1,4 @@
-// jobshift benchmarks, side by side with BullMQ (Redis) and pg-boss (PostgreSQL), in one run.
+// jobshift benchmarks, side by side with BullMQ (Redis), pg-boss and graphile-worker (PostgreSQL), in one run.
 // Usage: npm run bench -- --help
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { realWork } from './lib/real-work.js';
 import { renderChart, renderMarkdown } from './lib/report.js';
 import type { Measurement, Unit } from './lib/report.js';
 import { bullmqSubject } from './subjects/bullmq.js';
+import { graphileSubject } from './subjects/graphile.js';
 import { jobshiftSubject } from './subjects/jobshift.js';
 import { pgbossSubject } from './subjects/pgboss.js';
 import type { Subject } from './subjects/types.js';
@@ -25,14 +26,14 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     scale: { type: 'string' },
     'work-jobs': { type: 'string' },
-    subjects: { type: 'string', default: 'jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss' },
+    subjects: { type: 'string', default: 'jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss,graphile-worker' },
     workloads: { type: 'string', default: allWorkloads.join(',') },
     out: { type: 'string', default: join(root, 'bench/results') },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write(`jobshift benchmarks: jobshift (embedded, postgres) beside BullMQ and pg-boss, on this machine, in one run.
+  process.stdout.write(`jobshift benchmarks: jobshift (embedded, postgres) beside BullMQ, pg-boss and graphile-worker, on this machine, in one run.
 
 npm run bench -- [options]
   --quick             smaller sizes and shorter durations (under 5 minutes)
@@ -41,7 +42,7 @@ npm run bench -- [options]
   --seconds S         duration of each latency and HTTP run (default 20; quick 5)
   --scale a,b,c       queued backlogs for the scale workload (default 1000,100000,1000000; quick 1000,100000)
   --work-jobs N       jobs per real-work run (default 200; quick 40)
-  --subjects list     jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss
+  --subjects list     jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss,graphile-worker
                       (bullmq-fsync: Redis with appendonly yes, appendfsync always, for the duration)
   --workloads list    ${allWorkloads.join(',')}
   --out dir           where <timestamp>.json/.md and latest.md go (default bench/results)
@@ -80,6 +81,7 @@ const factories: Record<string, () => Subject> = {
   bullmq: () => bullmqSubject(redisPort),
   'bullmq-fsync': () => bullmqSubject(redisPort, { fsync: true }),
   'pg-boss': () => pgbossSubject(databaseUrl),
+  'graphile-worker': () => graphileSubject(databaseUrl),
 };
 const chosen = (args.subjects as string).split(',').filter(Boolean);
 for (const name of chosen) if (!factories[name]) throw new Error(`--subjects: unknown subject '${name}' (known: ${Object.keys(factories).join(', ')})`);
@@ -149,8 +151,7 @@ for (const subject of subjects) {
     record(`submit→start p95 at ${latencyRate} jobs/s`, subject.name, 'ms', p95);
     record(`submit→start p99 at ${latencyRate} jobs/s`, subject.name, 'ms', p99);
   }
-  // The PostgreSQL profile is left out of the scale workload: filling 1M jobs one INSERT each takes it many minutes.
-  if (workloads.has('scale') && subject.name !== 'jobshift-postgres') {
+  if (workloads.has('scale')) {
     for (const size of scaleSizes) {
       await subject.reset();
       progress(`${subject.name}: filling a backlog of ${size.toLocaleString('en-US')} jobs`);

@@ -20,8 +20,8 @@ interface Result {
   measurements: Measurement[];
 }
 
-const peerNames = ['bullmq', 'bullmq-fsync', 'pg-boss'];
-const peerLabels: Record<string, string> = { bullmq: 'BullMQ', 'bullmq-fsync': 'BullMQ fsync', 'pg-boss': 'pg-boss' };
+const peerNames = ['bullmq', 'bullmq-fsync', 'pg-boss', 'graphile-worker'];
+const peerLabels: Record<string, string> = { bullmq: 'BullMQ', 'bullmq-fsync': 'BullMQ fsync', 'pg-boss': 'pg-boss', 'graphile-worker': 'graphile-worker' };
 
 const higherIsBetter = (unit: Unit) => unit === 'jobs/s' || unit === 'req/s';
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: n >= 100 ? 0 : 2 });
@@ -55,7 +55,7 @@ function targets(of: (workload: string, subject: string) => number | undefined, 
   ] as const) {
     const workload = `drain no-op, concurrency ${concurrency}`;
     // Every peer configuration counts: on some runs BullMQ on an fsync-always Redis drains faster than the default one.
-    const peers = ['bullmq', 'bullmq-fsync', 'pg-boss'].map((p) => ({ p, v: of(workload, p) })).filter((x): x is { p: string; v: number } => x.v !== undefined);
+    const peers = peerNames.map((p) => ({ p, v: of(workload, p) })).filter((x): x is { p: string; v: number } => x.v !== undefined);
     const fastest = peers.sort((a, b) => b.v - a.v)[0];
     add(`drain, concurrency ${concurrency} ≥ ${factor}× the fastest peer${fastest ? ` (${fastest.p})` : ''}`, of(workload, ours), fastest?.v, (h, n) => `${ratioOf(h, n)} jobs/s = ${times(h / n)}`, (h, n) => h >= factor * n);
   }
@@ -106,7 +106,7 @@ export function renderChart(result: Result, subjects: string[]): string | null {
   const scale = (width - labelWidth - 2 * valueRoom) / 2 / span;
   const xOf = (ratio: number) => centre + Math.max(-span, Math.min(span, Math.log2(ratio))) * scale;
   const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const colours: Record<string, string> = { bullmq: '#d9534f', 'bullmq-fsync': '#f0ad4e', 'pg-boss': '#337ab7' };
+  const colours: Record<string, string> = { bullmq: '#d9534f', 'bullmq-fsync': '#f0ad4e', 'pg-boss': '#337ab7', 'graphile-worker': '#5cb85c' };
   const lines = bars.map((bar, i) => {
     const y = top + i * row;
     const x = xOf(bar.x);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { Backends } from '../../src/config/compose.js';
 import { databasePath, openBackends } from '../../src/config/compose.js';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { systemClock } from '../../src/core/clock.js';
 import { defineJob } from '../../src/core/define-job.js';
 import { submitJobs } from '../../src/api/submissions.js';
@@ -128,8 +129,17 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       }
     },
     async backlog() {
-      if (profile !== 'embedded') throw new Error('backlog: measured on the embedded profile only');
       if (!backends) await open();
+      if (profile === 'postgres') {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${config?.postgresSchema}".jobs WHERE status = 'queued'`);
+          return rows[0]?.n ?? 0;
+        } finally {
+          await client.end();
+        }
+      }
       const db = new Database(databasePath({ dataDir }), { readonly: true });
       try {
         return (db.prepare(`SELECT count(*) AS n FROM jobs WHERE status = 'queued'`).get() as { n: number }).n;

@@ -10,7 +10,7 @@ const hasRedis = spawnSync('bash', ['-c', 'command -v redis-server']).status ===
 const peersHere = Boolean(process.env.JOBSHIFT_TEST_DATABASE_URL) && (hasRedis || Boolean(process.env.CI));
 
 describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick (smoke)', () => {
-  it('runs jobshift, BullMQ and pg-boss side by side and writes JSON and markdown results', async () => {
+  it('runs jobshift, BullMQ, pg-boss and graphile-worker side by side and writes JSON and markdown results', async () => {
     const out = tempDir('jobshift-bench-');
     const args = ['--quick', '--runs', '1', '--jobs', '60', '--seconds', '1', '--scale', '200,400', '--work-jobs', '2', '--out', out];
     await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), ...args], { cwd: root, maxBuffer: 1 << 22 });
@@ -23,7 +23,7 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
       settings: { scaleSizes: number[] };
     };
     const subjects = new Set(result.measurements.map((m) => m.subject));
-    expect([...subjects].sort()).toEqual(['bare-hono', 'bullmq', 'bullmq-fsync', 'jobshift-embedded', 'jobshift-postgres', 'pg-boss']);
+    expect([...subjects].sort()).toEqual(['bare-hono', 'bullmq', 'bullmq-fsync', 'graphile-worker', 'jobshift-embedded', 'jobshift-postgres', 'pg-boss']);
     for (const m of result.measurements) {
       expect(m.runs).toHaveLength(1);
       expect(m.median).toBeGreaterThan(0);
@@ -44,7 +44,9 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
       'claim+complete per job, concurrency 1, 400 queued',
       'drain no-op, concurrency 100, 400 queued',
     ];
-    expect(result.measurements.filter((m) => m.subject === 'bullmq').map((m) => m.workload)).toEqual(peerWorkloads);
+    for (const peer of ['bullmq', 'pg-boss', 'graphile-worker', 'jobshift-postgres']) {
+      expect(result.measurements.filter((m) => m.subject === peer).map((m) => m.workload)).toEqual(peerWorkloads);
+    }
     const embedded = result.measurements.filter((m) => m.subject === 'jobshift-embedded').map((m) => m.workload);
     for (const workload of [
       ...peerWorkloads,
@@ -64,7 +66,7 @@ describe.skipIf(profile !== 'embedded' || !peersHere)('npm run bench -- --quick 
     expect(result.versions.redis).toMatch(/^\d+/);
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain(
-      '| workload | unit | jobshift-embedded | jobshift-postgres | bullmq | bullmq-fsync | pg-boss | bare-hono | embedded vs BullMQ | embedded vs BullMQ fsync | embedded vs pg-boss |',
+      '| workload | unit | jobshift-embedded | jobshift-postgres | bullmq | bullmq-fsync | pg-boss | graphile-worker | bare-hono | embedded vs BullMQ | embedded vs BullMQ fsync | embedded vs pg-boss | embedded vs graphile-worker |',
     );
     // The durable BullMQ variant leaves Redis as it found it.
     expect(execFileSync('redis-cli', ['-p', '56379', 'config', 'get', 'appendonly'], { encoding: 'utf8' })).toContain('no');
