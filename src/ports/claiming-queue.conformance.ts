@@ -131,6 +131,38 @@ export function runClaimingQueueConformance(name: string, open: (options: { poll
       }
     });
 
+    it("ends a long poll at once on a hand-back, and on a failed attempt's retry when it falls due", async () => {
+      // Polling would take 10 s: only the wake-ups can end these receives early.
+      const t = await setup(10_000);
+      try {
+        const id = await t.submit();
+        const [first] = await t.receive();
+        if (!first) throw new Error('no delivery');
+        const waiting = t.receive({ waitTimeSeconds: 8 });
+        await sleep(50);
+        const handedBackAt = Date.now();
+        await t.store.releaseJob(id, 1);
+        await t.queue.release(first);
+        const [second] = await waiting;
+        expect(second?.claimed).toMatchObject({ id, attempt: 2 });
+        expect(Date.now() - handedBackAt).toBeLessThan(5000);
+        if (!second) throw new Error('no delivery');
+
+        const retrying = t.receive({ waitTimeSeconds: 8 });
+        await sleep(50);
+        const failedAt = Date.now();
+        await t.store.failJob(id, 2, { error: { code: 'x', message: 'flaky' }, retryAt: failedAt + 300 });
+        await t.queue.send([{ jobId: id, attempt: 2 }], { delaySeconds: 0.3 });
+        await t.queue.ack(second);
+        const [third] = await retrying;
+        expect(third?.claimed).toMatchObject({ id, attempt: 3 });
+        expect(Date.now() - failedAt).toBeGreaterThanOrEqual(290);
+        expect(Date.now() - failedAt).toBeLessThan(5000);
+      } finally {
+        await t.close();
+      }
+    });
+
     it("finds jobs another process created, without a wake-up, by polling", async () => {
       const t = await setup(20);
       try {

@@ -22,8 +22,10 @@ export interface PostgresJobQueueOptions {
    * a queued job's row is its own wake-up, so send() writes nothing and only NOTIFYs idle
    * receivers (one NOTIFY for all the sends that arrive while one is on the wire), and receive
    * must be asked to claim (ReceiveOptions.claim): it claims due jobs, and jobs whose lease
-   * expired, straight from the table in one statement. Rows of the queue_messages table (written
-   * by a version without this mode) are left to that version's workers.
+   * expired, straight from the table in one statement; an idle receive sleeps until the next
+   * queued job is due, at most the poll interval (which is also how expired leases are found).
+   * Rows of the queue_messages table (written by a version without this mode) are left to that
+   * version's workers.
    * @default false
    */
   sharesStore?: boolean;
@@ -103,7 +105,11 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
     return following;
   };
 
-  /** How long an idle receiver of the shared table may sleep: until the next delayed job is due, at most the poll interval. */
+  /**
+   * How long an idle receiver of the shared table may sleep: until the next delayed job is due,
+   * at most the poll interval. A due job it could not claim is held by another claimer's
+   * uncommitted claim (SKIP LOCKED): a few milliseconds' pause then, not a hot loop.
+   */
   const idleWaitMs = async (remaining: number): Promise<number> => {
     const ceiling = Math.min(pollIntervalMs, remaining);
     const { rows } = await db.query<{ wait: number | null }>(
@@ -111,7 +117,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
       [options.clock ? options.clock.now() : null],
     );
     const wait = rows[0]?.wait;
-    return wait === null || wait === undefined ? ceiling : Math.max(0, Math.min(ceiling, wait));
+    return wait === null || wait === undefined ? ceiling : Math.min(ceiling, Math.max(5, wait));
   };
 
   const receiveClaimed = async ({ maxMessages, waitTimeSeconds, signal, claim }: ReceiveOptions & { claim: NonNullable<ReceiveOptions['claim']> }) => {
@@ -120,8 +126,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
       const claimed = await (claimDue as NonNullable<typeof claimDue>)(maxMessages, claim);
       const remaining = deadline - Date.now();
       if (claimed.length > 0 || remaining <= 0 || signal?.aborted) return claimed.map((job) => claimedDelivery(job, fromStore));
-      const waitMs = await idleWaitMs(remaining);
-      if (waitMs > 0) await waitForEvent(wakes, 'wake', waitMs, signal);
+      await waitForEvent(wakes, 'wake', await idleWaitMs(remaining), signal);
     }
   };
 
@@ -134,8 +139,11 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
     async send(messages, sendOptions) {
       if (messages.length === 0) return;
       if (options.sharesStore) {
-        // The jobs' rows are their wake-ups: idle receivers sleep until the next due job anyway.
-        if (!sendOptions?.delaySeconds) await wake();
+        // The jobs' rows are their wake-ups; the NOTIFY makes idle receivers look now, and sleep
+        // until the next due job (a delayed one included) when nothing is due yet. It is not part
+        // of the store's transaction on purpose: commits that NOTIFY are serialized by PostgreSQL
+        // (a global lock on the notification queue), which halved concurrent submits when tried.
+        await wake();
         return;
       }
       const delayMs = Math.round((sendOptions?.delaySeconds ?? 0) * 1000);
