@@ -134,6 +134,32 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(await claim(h, job.id)).toMatchObject({ attempt: 1 });
     }));
 
+    it('completes many jobs at once, each fenced on its own', withHarness(async (h) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { job } = await h.store.createJob(newJob(h, { input: { n: i } }));
+        await claim(h, job.id);
+        ids.push(job.id);
+      }
+      const [a, b, c, d] = ids as [string, string, string, string];
+      await h.advance(1500);
+      expect(await claim(h, a, 'w2')).toMatchObject({ attempt: 2 }); // a's first holder lost its lease
+      const outcome = async (id: string, attempt: number) =>
+        h.store.completeJob(id, attempt, { result: { id, attempt }, artifacts: [] }).then(
+          () => 'done',
+          (error: unknown) => (error instanceof LeaseLostError ? 'lease lost' : String(error)),
+        );
+      const results = await Promise.all([outcome(a, 1), outcome(b, 1), outcome(c, 1), outcome(d, 1), outcome(a, 2), outcome(b, 1)]);
+      expect(results.slice(0, 5)).toEqual(['lease lost', 'done', 'done', 'done', 'done']);
+      // b completed twice at once: one completion wins, the other finds it finished.
+      expect([results[1], results[5]].sort()).toEqual(['done', 'lease lost']);
+      expect(await h.store.getJob(a)).toMatchObject({ status: 'succeeded', result: { id: a, attempt: 2 } });
+      for (const id of [b, c, d]) {
+        expect(await h.store.getJob(id)).toMatchObject({ status: 'succeeded', result: { id, attempt: 1 } });
+        expect((await h.store.getLogs(id)).filter((l) => l.message === 'succeeded')).toHaveLength(1);
+      }
+    }));
+
     it('completes exactly once with result and artifacts', withHarness(async (h) => {
       const { job } = await h.store.createJob(newJob(h));
       await claim(h, job.id);

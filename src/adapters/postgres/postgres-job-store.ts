@@ -74,6 +74,64 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
     if (rows[0]?.n !== 1) throw new LeaseLostError(id, attempt);
   };
 
+  // Completions asked for in the same event-loop turn share one statement (a worker at high
+  // concurrency finishes many jobs at once): each row still fenced on its own (id, attempt,
+  // running), each caller answered by whether its row matched. A job completed twice in one turn
+  // waits for the next statement, so its second completion is judged against the first.
+  const completeMany = `WITH t AS (SELECT ${nowMs} AS now),
+    src AS (SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS s(id, attempt, result, artifacts)),
+    u AS (UPDATE ${jobs} j SET status = 'succeeded', result = s.result::jsonb, artifacts = s.artifacts::jsonb, error = NULL,
+            progress_percent = 100, lease_expires_at = NULL, finished_at = t.now, updated_at = t.now
+          FROM src s, t WHERE j.id = s.id AND j.attempt = s.attempt AND j.status = 'running' RETURNING j.id, j.attempt),
+    l AS (INSERT INTO ${logs} (job_id, attempt, at, level, message) SELECT u.id, u.attempt, t.now, 'system', 'succeeded' FROM u, t)
+    SELECT id FROM u`;
+  interface Completion {
+    id: string;
+    attempt: number;
+    result: string;
+    artifacts: string;
+    resolve(): void;
+    reject(error: unknown): void;
+  }
+  let completions: Completion[] = [];
+  let flushScheduled = false;
+  const flushCompletions = async () => {
+    flushScheduled = false;
+    const batch: Completion[] = [];
+    const seen = new Set<string>();
+    const later: Completion[] = [];
+    for (const c of completions) {
+      if (seen.has(c.id) || batch.length >= 500) later.push(c);
+      else {
+        seen.add(c.id);
+        batch.push(c);
+      }
+    }
+    completions = later;
+    if (later.length > 0) scheduleCompletions();
+    try {
+      const { rows } = await db.query<{ id: string }>(completeMany, [
+        override(),
+        batch.map((c) => c.id),
+        batch.map((c) => c.attempt),
+        batch.map((c) => c.result),
+        batch.map((c) => c.artifacts),
+      ]);
+      const done = new Set(rows.map((r) => r.id));
+      for (const c of batch) {
+        if (done.has(c.id)) c.resolve();
+        else c.reject(new LeaseLostError(c.id, c.attempt));
+      }
+    } catch (error) {
+      for (const c of batch) c.reject(error);
+    }
+  };
+  const scheduleCompletions = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => void flushCompletions());
+  };
+
   const lockOwned = async (client: { query: PostgresDatabase['query'] }, id: string, tenant: string) => {
     const { rows } = await client.query<JobRow>(`SELECT * FROM ${jobs} WHERE id = $1 FOR UPDATE`, [id]);
     const row = rows[0];
@@ -230,14 +288,10 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
     },
 
     completeJob: (id, attempt, { result, artifacts }) =>
-      fenced(
-        id,
-        attempt,
-        `status = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb, error = NULL, progress_percent = 100,
-         lease_expires_at = NULL, finished_at = t.now`,
-        [JSON.stringify(result ?? null), JSON.stringify(artifacts)],
-        'succeeded',
-      ),
+      new Promise<void>((resolve, reject) => {
+        completions.push({ id, attempt, result: JSON.stringify(result ?? null), artifacts: JSON.stringify(artifacts), resolve, reject });
+        scheduleCompletions();
+      }),
 
     failJob: (id, attempt, { error, retryAt }) =>
       retryAt === null
