@@ -572,9 +572,20 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     // 16 at a time, answered in order.
     async createJobs(jobs) {
       const results: CreateJobResult[] = [];
+      // A key repeated within the batch is written by its first job; the later ones wait for it
+      // and come back as its replays, as if sent one after another.
+      const firstWithKey = new Map<string, Promise<unknown>>();
+      const create = (job: NewJob) => {
+        if (!job.idempotency) return store.createJob(job);
+        const key = `${job.tenant}\u0000${job.idempotency.key}`;
+        const earlier = firstWithKey.get(key);
+        const created = earlier ? earlier.then(() => store.createJob(job), () => store.createJob(job)) : store.createJob(job);
+        if (!earlier) firstWithKey.set(key, created);
+        return created;
+      };
       let next = 0;
       const lane = async () => {
-        for (let i = next++; i < jobs.length; i = next++) results[i] = await store.createJob(jobs[i] as NewJob);
+        for (let i = next++; i < jobs.length; i = next++) results[i] = await create(jobs[i] as NewJob);
       };
       await Promise.all(Array.from({ length: Math.min(16, jobs.length) }, lane));
       return results;
