@@ -78,6 +78,17 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       await poller.waitForIdle(5000);
     };
   };
+  /** Closes the backends and removes what they stored (the data dir; the postgres profile's schema). */
+  const discard = async () => {
+    await backends?.close();
+    backends = undefined;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (profile === 'postgres' && config) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${config.postgresSchema}" CASCADE`).finally(() => client.end());
+    }
+  };
   const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
   const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
   return {
@@ -86,8 +97,7 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       return { profile, synchronous: profile === 'embedded' ? 'FULL (SQLite, WAL)' : 'PostgreSQL default (fsync on)', executor: 'inline' };
     },
     async reset() {
-      await backends?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await discard();
       await open();
     },
     async enqueue(count, inFlight) {
@@ -147,9 +157,6 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
         db.close();
       }
     },
-    async close() {
-      await backends?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: discard,
   };
 }
