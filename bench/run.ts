@@ -39,8 +39,8 @@ npm run bench -- [options]
   --quick             smaller sizes and shorter durations (under 5 minutes)
   --runs N            runs per measurement, median reported (default 3)
   --jobs N            jobs per enqueue/drain run (default 5000/20000; quick 500/1000)
-  --seconds S         duration of each latency and HTTP run (default 20; quick 5)
-  --scale a,b,c       queued backlogs for the scale workload (default 1000,100000,1000000; quick 1000,100000)
+  --seconds S         duration of each latency and HTTP run (default 20; quick 3)
+  --scale a,b,c       queued backlogs for the scale workload (default 1000,100000,1000000; quick 1000,20000)
   --work-jobs N       jobs per real-work run (default 200; quick 40)
   --subjects list     jobshift-embedded,jobshift-postgres,bullmq,bullmq-fsync,pg-boss,graphile-worker
                       (bullmq-fsync: Redis with appendonly yes, appendfsync always, for the duration)
@@ -54,8 +54,8 @@ const quick = args.quick === true;
 const runs = Number(args.runs ?? 3);
 const enqueueJobs = Number(args.jobs ?? (quick ? 500 : 5000));
 const drainJobs = Number(args.jobs ?? (quick ? 1000 : 20_000));
-const seconds = Number(args.seconds ?? (quick ? 5 : 20));
-const scaleSizes = (args.scale ?? (quick ? '1000,100000' : '1000,100000,1000000')).split(',').map(Number);
+const seconds = Number(args.seconds ?? (quick ? 3 : 20));
+const scaleSizes = (args.scale ?? (quick ? '1000,20000' : '1000,100000,1000000')).split(',').map(Number);
 const workJobs = Number(args['work-jobs'] ?? (quick ? 40 : 200));
 const latencyRate = 200;
 for (const [name, value] of Object.entries({ runs, jobs: enqueueJobs, seconds, 'work-jobs': workJobs })) {
