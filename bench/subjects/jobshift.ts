@@ -78,16 +78,22 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       await poller.waitForIdle(5000);
     };
   };
+  /** One statement on a connection of its own, outside the measured backends. */
+  const postgresQuery = async <R extends pg.QueryResultRow>(sql: string): Promise<R[]> => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<R>(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
   /** Closes the backends and removes what they stored (the data dir; the postgres profile's schema). */
   const discard = async () => {
     await backends?.close();
     backends = undefined;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (profile === 'postgres' && config) {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${config.postgresSchema}" CASCADE`).finally(() => client.end());
-    }
+    if (profile === 'postgres' && config) await postgresQuery(`DROP SCHEMA IF EXISTS "${config.postgresSchema}" CASCADE`);
   };
   const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
   const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
@@ -141,14 +147,8 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     async backlog() {
       if (!backends) await open();
       if (profile === 'postgres') {
-        const client = new pg.Client({ connectionString: databaseUrl });
-        await client.connect();
-        try {
-          const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${config?.postgresSchema}".jobs WHERE status = 'queued'`);
-          return rows[0]?.n ?? 0;
-        } finally {
-          await client.end();
-        }
+        const rows = await postgresQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${config?.postgresSchema}".jobs WHERE status = 'queued'`);
+        return rows[0]?.n ?? 0;
       }
       const db = new Database(databasePath({ dataDir }), { readonly: true });
       try {

@@ -10,6 +10,7 @@ import { translatePgError } from './database.js';
 import { waitForEvent } from '../wait-for-event.js';
 import type { QueueHandle, QueueRow } from '../sql-rows.js';
 import { claimedDelivery, toDelivery } from '../sql-rows.js';
+import type { PostgresClaimDue } from './postgres-job-store.js';
 import { preparePostgresClaimDue } from './postgres-job-store.js';
 
 export interface PostgresJobQueueOptions {
@@ -120,10 +121,13 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
     return wait === null || wait === undefined ? ceiling : Math.min(ceiling, Math.max(5, wait));
   };
 
-  const receiveClaimed = async ({ maxMessages, waitTimeSeconds, signal, claim }: ReceiveOptions & { claim: NonNullable<ReceiveOptions['claim']> }) => {
+  const receiveClaimed = async (
+    claimFrom: PostgresClaimDue,
+    { maxMessages, waitTimeSeconds, signal, claim }: ReceiveOptions & { claim: NonNullable<ReceiveOptions['claim']> },
+  ) => {
     const deadline = Date.now() + waitTimeSeconds * 1000;
     for (;;) {
-      const claimed = await (claimDue as NonNullable<typeof claimDue>)(maxMessages, claim);
+      const claimed = await claimFrom(maxMessages, claim);
       const remaining = deadline - Date.now();
       if (claimed.length > 0 || remaining <= 0 || signal?.aborted) return claimed.map((job) => claimedDelivery(job, fromStore));
       await waitForEvent(wakes, 'wake', await idleWaitMs(remaining), signal);
@@ -161,7 +165,7 @@ export function createPostgresJobQueue(options: PostgresJobQueueOptions): JobQue
         throw new TypeError('receive: this PostgreSQL queue shares the store, whose jobs table is the queue; pass { claim } to claim jobs from it');
       }
       if (!closed) await listen();
-      if (claim && claimDue) return receiveClaimed({ ...receiveOptions, claim });
+      if (claim && claimDue) return receiveClaimed(claimDue, { ...receiveOptions, claim });
       const deadline = Date.now() + waitTimeSeconds * 1000;
       for (;;) {
         const receipt = randomUUID();

@@ -9,6 +9,20 @@ import { rowToJob } from '../sql-rows.js';
 
 type JobRow = SqlJobRow<unknown, boolean>;
 
+/** A new job's values for the create statements' $2..$11, in order. */
+const insertedColumns: ((job: NewJob) => unknown)[] = [
+  (j) => j.id,
+  (j) => j.tenant,
+  (j) => j.type,
+  (j) => JSON.stringify(j.input),
+  (j) => j.maxAttempts,
+  (j) => j.timeoutSeconds,
+  (j) => j.runAt,
+  (j) => j.delayMs ?? null,
+  (j) => j.idempotency?.key ?? null,
+  (j) => j.idempotency?.requestHash ?? null,
+];
+
 const toJob = (row: JobRow): Job => rowToJob(row, { json: (value) => value, bool: (flag) => flag });
 
 /**
@@ -175,18 +189,7 @@ export function createPostgresJobStore(options: { db: PostgresDatabase; clock?: 
   const create = async (client: { query: PostgresDatabase['query'] }, batch: readonly NewJob[]): Promise<CreateJobResult[]> => {
     const { rows } = await client.query<JobRow>(batch.length === 1 ? insertOne : insertMany, [
       override(),
-      ...(<((job: NewJob) => unknown)[]>[
-        (j: NewJob) => j.id,
-        (j: NewJob) => j.tenant,
-        (j: NewJob) => j.type,
-        (j: NewJob) => JSON.stringify(j.input),
-        (j: NewJob) => j.maxAttempts,
-        (j: NewJob) => j.timeoutSeconds,
-        (j: NewJob) => j.runAt,
-        (j: NewJob) => j.delayMs ?? null,
-        (j: NewJob) => j.idempotency?.key ?? null,
-        (j: NewJob) => j.idempotency?.requestHash ?? null,
-      ]).map((pick) => (batch.length === 1 ? pick(batch[0] as NewJob) : batch.map(pick))),
+      ...insertedColumns.map((pick) => (batch.length === 1 ? pick(batch[0] as NewJob) : batch.map(pick))),
     ]);
     const inserted = new Map(rows.map((row) => [row.id, row]));
     const replays = batch.filter((job) => !inserted.has(job.id));

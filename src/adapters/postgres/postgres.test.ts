@@ -1,8 +1,7 @@
 import { describe } from 'vitest';
 import { testDatabaseUrl, uniqueName } from '../../../test/helpers/services.js';
 import { createManualClock } from '../../core/clock.js';
-import { newId } from '../../core/ids.js';
-import { runClaimingQueueConformance } from '../../ports/claiming-queue.conformance.js';
+import { claimingQueueJob, runClaimingQueueConformance } from '../../ports/claiming-queue.conformance.js';
 import { runJobQueueConformance } from '../../ports/job-queue.conformance.js';
 import { runJobStoreConformance } from '../../ports/job-store.conformance.js';
 import { openPostgres } from './database.js';
@@ -52,8 +51,7 @@ describe.skipIf(!testDatabaseUrl)('PostgreSQL adapters', () => {
       store: createPostgresJobStore({ db }),
       queue,
       separate,
-      createElsewhere: async (runAt) =>
-        (await elsewhere.createJob({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt })).job.id,
+      createElsewhere: async (runAt) => (await elsewhere.createJob(claimingQueueJob(runAt))).job.id,
       messageCount: async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('queue_messages')}`)).rows[0]?.n ?? 0,
       close: async () => {
         await queue.close();

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../core/ids.js';
 import { createRegistry } from '../../core/registry.js';
 import { defineJob } from '../../core/define-job.js';
 import { z } from 'zod';
-import { runClaimingQueueConformance } from '../../ports/claiming-queue.conformance.js';
+import { claimingQueueJob, runClaimingQueueConformance } from '../../ports/claiming-queue.conformance.js';
 import { embeddedPipeline } from '../../worker/embedded-pipeline.test-util.js';
 import { processJob } from '../../worker/process-job.js';
+import type { SqliteDatabase } from './database.js';
 import { openSqliteDatabase } from './database.js';
 import { createSqliteJobQueue } from './sqlite-job-queue.js';
 import { createSqliteJobStore } from './sqlite-job-store.js';
 
 const noop = defineJob({ type: 'test.noop', input: z.object({}).strict(), handler: () => ({ ok: true }) });
 const registry = createRegistry([noop]);
+
+const countMessages = (db: SqliteDatabase) => (db.prepare('SELECT count(*) AS n FROM queue_messages').get() as { n: number }).n;
 
 runClaimingQueueConformance('sqlite', async ({ pollIntervalMs }) => {
   const { path, db, store, queue } = embeddedPipeline({ registry, sharesStore: true, pollIntervalMs });
@@ -21,9 +23,8 @@ runClaimingQueueConformance('sqlite', async ({ pollIntervalMs }) => {
     store,
     queue,
     separate: createSqliteJobQueue({ db, pollIntervalMs, sharesStore: false }),
-    createElsewhere: async (runAt) =>
-      (await elsewhere.createJob({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt })).job.id,
-    messageCount: async () => (db.prepare('SELECT count(*) AS n FROM queue_messages').get() as { n: number }).n,
+    createElsewhere: async (runAt) => (await elsewhere.createJob(claimingQueueJob(runAt))).job.id,
+    messageCount: async () => countMessages(db),
     close: async () => {
       other.close();
       db.close();
@@ -33,8 +34,7 @@ runClaimingQueueConformance('sqlite', async ({ pollIntervalMs }) => {
 
 function setup() {
   const { path, db, store, queue, deps } = embeddedPipeline({ registry, sharesStore: true, pollIntervalMs: 20, busyTimeoutMs: 50 });
-  const create = async (runAt = Date.now()) =>
-    (await store.createJob({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt })).job.id;
+  const create = async (runAt = Date.now()) => (await store.createJob(claimingQueueJob(runAt))).job.id;
   const submit = async () => {
     const id = await create();
     await queue.send([{ jobId: id, attempt: 0 }]);
@@ -42,7 +42,7 @@ function setup() {
   };
   /** A wake-up message as an earlier version (one queue row per wake-up) wrote it. */
   const legacyMessage = (jobId: string) => db.prepare('INSERT INTO queue_messages (job_id, attempt, visible_at) VALUES (?, 0, 0)').run(jobId);
-  const messageCount = () => (db.prepare('SELECT count(*) AS n FROM queue_messages').get() as { n: number }).n;
+  const messageCount = () => countMessages(db);
   const receive = () => queue.receive({ maxMessages: 10, visibilityTimeoutSeconds: 1, waitTimeSeconds: 0, claim: { workerId: 'w1', leaseMs: 5000 } });
   return { db, path, store, queue, create, submit, legacyMessage, messageCount, receive, deps };
 }
