@@ -92,6 +92,31 @@ export function runClaimingQueueConformance(name: string, open: (options: { poll
       await expect(t.store.completeJob(first, 1, { result: null, artifacts: [] })).rejects.toThrow(/lease/i);
     }));
 
+    it('claims a large batch in one receive: expired leases first, then the oldest due jobs, each with its lease and log line', withSetup(20, async (t) => {
+      const now = Date.now();
+      const dead = await t.create(now - 100);
+      const [held] = await t.receive({ max: 1, leaseMs: 30 });
+      expect(held?.jobId).toBe(dead);
+      // 14 due jobs, each created due earlier than the one before (run_at order is not creation
+      // or id order), and one not yet due.
+      const due: string[] = [];
+      for (let i = 0; i < 14; i++) due.unshift(await t.create(now - 50 - i));
+      const later = await t.create(now + 60_000);
+      await sleep(60); // the first claim's lease runs out
+      const batch = await t.receive({ max: 12, leaseMs: 5000 });
+      expect(batch.map((d) => d.jobId)).toEqual([dead, ...due.slice(0, 11)]);
+      expect(batch.map((d) => d.claimed?.attempt)).toEqual([2, ...due.slice(0, 11).map(() => 1)]);
+      for (const delivery of batch.slice(1)) {
+        expect(delivery.claimed).toMatchObject({ status: 'running', workerId: 'w1', input: {} });
+        expect(delivery.claimed?.leaseExpiresAt).toBeGreaterThan(Date.now() + 4000);
+        expect((await t.store.getLogs(delivery.jobId)).map((l) => l.message)).toEqual(['queued', 'claimed by w1 (attempt 1)']);
+      }
+      const rest = await t.receive({ max: 12 });
+      expect(rest.map((d) => d.jobId)).toEqual(due.slice(11));
+      expect(await t.store.getJob(later)).toMatchObject({ status: 'queued', attempt: 0 });
+      expect(await t.receive({ max: 12 })).toEqual([]);
+    }));
+
     it('never hands the same job to two concurrent receives', withSetup(20, async (t) => {
       const ids = new Set<string>();
       for (let i = 0; i < 30; i++) ids.add(await t.create());

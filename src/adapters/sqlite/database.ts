@@ -81,6 +81,9 @@ export function openSqliteDatabase(path: string, options: OpenOptions = {}): Sql
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Statement journals (a multi-row write inside a savepoint) and ephemeral tables in memory,
+    // not in temporary files: they are small and live for one statement.
+    db.pragma('temp_store = MEMORY');
     // Several processes may migrate at once on first start; IMMEDIATE serialises them.
     db.transaction(() => db.exec(schema)).immediate();
     return db;

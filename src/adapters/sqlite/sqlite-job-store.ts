@@ -89,24 +89,46 @@ export function prepareSqliteClaim(db: SqliteDatabase, clock: Clock = systemCloc
 export type SyncClaimDue = (limit: number, options: ClaimOptions) => Job[];
 
 /**
+ * From this many jobs up, due queued jobs are claimed by one multi-row UPDATE (≈ 7 µs a job at
+ * 100, against ≈ 13 µs one by one); below it the statement's fixed cost (its ephemeral tables)
+ * outweighs that, and each job is claimed by id.
+ */
+const multiRowClaimFrom = 8;
+
+/**
  * Claims up to `limit` claimable jobs straight from the jobs table, oldest first: expired leases,
- * then due queued jobs. Each lookup walks a partial index (O(log n) whatever the backlog); each
- * job is then claimed by id with `claim` (prepareSqliteClaim), as single-row updates (one
- * multi-row UPDATE would need a statement journal, which costs more than it saves). For the
- * SQLite queue that shares the store's database: there the job row is its own wake-up.
+ * then due queued jobs. Each lookup walks a partial index (O(log n) whatever the backlog). For
+ * the SQLite queue that shares the store's database: there the job row is its own wake-up.
  */
 export function prepareSqliteClaimDue(db: SqliteDatabase, claim: SyncClaim, clock: Clock = systemClock): SyncClaimDue {
   const expired = db.prepare(`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?`).pluck();
   const queued = db.prepare(`SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ? ORDER BY run_at LIMIT ?`).pluck();
-  return (limit, options) => {
-    const now = clock.now();
-    const ids = expired.all(now, limit) as string[];
-    if (ids.length < limit) ids.push(...(queued.all(now, limit - ids.length) as string[]));
-    const jobs: Job[] = [];
+  // Runs under the group commit's write lock: the rows the subquery picks are still queued when updated.
+  const claimQueued = jobRows(
+    db.prepare(`UPDATE jobs SET ${claimSet} WHERE id IN (
+      SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now ORDER BY run_at LIMIT @limit) RETURNING *`),
+  );
+  const claimed = prepareClaimLog(db);
+  const claimEach = (ids: readonly string[], options: ClaimOptions, into: Job[]) => {
     for (const id of ids) {
       const job = claim(id, options);
-      if (job) jobs.push(job);
+      if (job) into.push(job);
     }
+  };
+  return (limit, options) => {
+    const now = clock.now();
+    const jobs: Job[] = [];
+    claimEach(expired.all(now, limit) as string[], options, jobs);
+    const left = limit - jobs.length;
+    if (left <= 0) return jobs;
+    if (left < multiRowClaimFrom) {
+      claimEach(queued.all(now, left) as string[], options, jobs);
+      return jobs;
+    }
+    const rows = claimQueued.all({ now, limit: left, lease: now + options.leaseMs, workerId: options.workerId });
+    // RETURNING gives no order: oldest first, as picked.
+    rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const row of rows) jobs.push(claimed(row, now, options.workerId));
     return jobs;
   };
 }
