@@ -8,6 +8,7 @@ import { runArtifactStoreConformance } from '../ports/artifact-store.conformance
 import { loadConfig } from '../config/config.js';
 import { withDatabaseSecret } from '../config/secrets.js';
 import { createManualClock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
 import { silentLogger } from '../core/logger.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
 import { runJobQueueConformance } from '../ports/job-queue.conformance.js';
@@ -87,6 +88,51 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
     expect(await store.getJob(job.id)).toMatchObject({ status: 'failed', error: { code: 'dead_lettered' } });
     raw.destroy();
     client.destroy();
+  });
+
+  it("DynamoDB: the claiming worker's transitions are one conditional write each; another process's read the job first", async () => {
+    const raw = new DynamoDBClient(awsClientConfig(testAws));
+    const tableName = uniqueName('jobs');
+    await ensureJobTable(raw, tableName);
+    const calls: string[] = [];
+    raw.middlewareStack.add((next, context) => (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    }, { step: 'initialize', name: 'countCalls' });
+    const client = DynamoDBDocumentClient.from(raw);
+    const api = createDynamoDbJobStore({ client, tableName });
+    const worker = createDynamoDbJobStore({ client, tableName });
+    const other = createDynamoDbJobStore({ client, tableName });
+    const newJob = () => ({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt: Date.now() - 1 });
+    const [a, b, c] = [newJob(), newJob(), newJob()];
+    for (const job of [a, b, c]) await api.createJob(job);
+    for (const job of [a, b, c]) expect(await worker.claimJob(job.id, { workerId: 'w1', leaseMs: 60_000 })).toMatchObject({ attempt: 1, attemptsCharged: 1 });
+
+    calls.length = 0;
+    await worker.completeJob(a.id, 1, { result: { ok: true }, artifacts: [] });
+    await worker.releaseJob(b.id, 1);
+    await worker.failJob(c.id, 1, { error: { code: 'boom', message: 'boom' }, retryAt: null });
+    expect(calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    // Still fenced: a stale owner's write is refused without a read.
+    await expect(worker.completeJob(b.id, 1, { result: null, artifacts: [] })).rejects.toThrow(/lease/i);
+    expect(calls.filter((name) => name === 'GetItemCommand')).toEqual([]);
+
+    // The rows and the status index are what a read-first transition writes.
+    expect(await api.getJob(a.id)).toMatchObject({ status: 'succeeded', result: { ok: true }, attempt: 1 });
+    expect(await api.getJob(b.id)).toMatchObject({ status: 'queued', attempt: 1, attemptsCharged: 0, workerId: null, leaseExpiresAt: null });
+    expect(await api.getJob(c.id)).toMatchObject({ status: 'failed', error: { code: 'boom' } });
+    const ids = async (status: 'succeeded' | 'queued' | 'failed') => (await api.listJobs({ tenant: 't1', status, limit: 10 })).items.map((j) => j.id);
+    expect([await ids('succeeded'), await ids('queued'), await ids('failed')]).toEqual([[a.id], [b.id], [c.id]]);
+    expect((await api.getLogs(b.id)).map((l) => l.message)).toEqual(['queued', 'claimed by w1 (attempt 1)', 'handed back (worker shutting down)']);
+
+    // A process that did not claim the job (it knows nothing of it) reads it, then writes.
+    expect(await worker.claimJob(b.id, { workerId: 'w1', leaseMs: 60_000 })).toMatchObject({ attempt: 2, attemptsCharged: 1 });
+    calls.length = 0;
+    await expect(other.completeJob(b.id, 1, { result: null, artifacts: [] })).rejects.toThrow(/lease/i);
+    await other.completeJob(b.id, 2, { result: 'late', artifacts: [] });
+    expect(calls).toEqual(['GetItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
+    expect(await ids('succeeded')).toEqual(expect.arrayContaining([a.id, b.id]));
+    raw.destroy();
   });
 
   it('Lambda reads the RDS secret from Secrets Manager by ARN and builds the database URL from it', async () => {

@@ -16,6 +16,12 @@ export interface DynamoDbJobStoreOptions {
   clock?: Clock;
   /** Finished jobs and logs expire (DynamoDB TTL) this long after they finish. @default 30 */
   retentionDays?: number;
+  /**
+   * How many jobs' identities (tenant, creation time) this process keeps after creating or
+   * claiming them, so their owner's later transitions write without reading the job first.
+   * @default 10000
+   */
+  knownJobs?: number;
 }
 
 interface JobItem {
@@ -50,6 +56,9 @@ interface JobItem {
 }
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
+
+/** What a transition needs to know of a job besides its fencing token; fixed for the job's life. */
+type JobIdentity = Pick<JobItem, 'id' | 'tenant' | 'createdAt'>;
 const listSk = (createdAt: number, id: string) => `${pad(createdAt)}#${id}`;
 
 const toJob = (item: JobItem): Job => ({
@@ -82,15 +91,25 @@ const conditionFailed = (error: unknown) => {
 };
 
 /**
- * JobStore on DynamoDB (see table.ts for the single-table design). Every transition is a
- * conditional write on the fencing token, committed in one transaction with its log line;
- * reads of a job are strongly consistent.
+ * JobStore on DynamoDB (see table.ts for the single-table design). Every transition is one
+ * conditional write on the fencing token that carries its log line; reads of a job are strongly
+ * consistent. A worker's transitions after its claim (complete, fail, hand back, cancel) write
+ * without reading the job: the status index key needs only the job's tenant and creation time,
+ * which never change and were read by the claim.
  */
 export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobStore {
   const { client, tableName: TableName } = options;
   const clock = options.clock ?? systemClock;
   const retentionSeconds = (options.retentionDays ?? 30) * 86_400;
   const expiresAt = (ms: number) => Math.floor(ms / 1000) + retentionSeconds;
+  const knownJobs = options.knownJobs ?? 10_000;
+  /** Identities of jobs this process created or claimed, oldest first (a Map keeps insertion order). */
+  const identities = new Map<string, JobIdentity>();
+  const remember = ({ id, tenant, createdAt }: JobIdentity) => {
+    identities.delete(id);
+    identities.set(id, { id, tenant, createdAt });
+    if (identities.size > knownJobs) identities.delete(identities.keys().next().value as string);
+  };
 
   const send = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
@@ -106,7 +125,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
   const entry = (attempt: number, at: number, message: string): LogLine => ({ at, attempt, level: 'system', message });
 
   /** Index attributes that follow the status: the status GSI always, the due GSI while queued/running. */
-  const statusIndex = (item: Pick<JobItem, 'tenant' | 'id' | 'createdAt'>, status: JobStatus, dueAt: number | null) => ({
+  const statusIndex = (item: JobIdentity, status: JobStatus, dueAt: number | null) => ({
     gsi2pk: `T#${item.tenant}#S#${status}`,
     gsi2sk: listSk(item.createdAt, item.id),
     ...(dueAt === null ? {} : { gsi3pk: 'DUE', gsi3sk: `${pad(dueAt)}#${item.id}` }),
@@ -117,8 +136,14 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
    * attributes to drop. The condition is the fencing token unless another is given.
    */
   const transition = async (
-    item: JobItem,
-    change: { set: Record<string, unknown>; remove?: string[]; condition?: { expression: string; values: Record<string, unknown> } },
+    item: Pick<JobItem, 'id' | 'attempt'>,
+    change: {
+      set: Record<string, unknown>;
+      remove?: string[];
+      /** attribute → number added to it (negative to subtract), computed by DynamoDB. */
+      add?: Record<string, number>;
+      condition?: { expression: string; values: Record<string, unknown> };
+    },
     log: { attempt: number; message: string } | null,
   ) => {
     const names: Record<string, string> = {};
@@ -131,6 +156,11 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     const removes = (change.remove ?? []).map((attribute, i) => {
       names[`#r${i}`] = attribute;
       return `#r${i}`;
+    });
+    const adds = Object.entries(change.add ?? {}).map(([attribute, value], i) => {
+      names[`#a${i}`] = attribute;
+      values[`:a${i}`] = value;
+      return `#a${i} :a${i}`;
     });
     const condition = change.condition ?? {
       expression: '#attempt = :attempt AND #status = :running',
@@ -151,7 +181,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         new UpdateCommand({
           TableName,
           Key: jobKey(item.id),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
           ConditionExpression: condition.expression,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ...values, ...condition.values },
@@ -164,17 +194,32 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     }
   };
 
-  /** Fenced transition of the attempt's owner: reads the job, then writes conditionally on the token. */
-  const fenced = async (id: string, attempt: number, build: (item: JobItem, now: number) => Parameters<typeof transition>[1], message: string) => {
-    const item = await read(id);
-    if (!item || item.attempt !== attempt || item.status !== 'running') throw new LeaseLostError(id, attempt);
+  /**
+   * Fenced transition of the attempt's owner: one write conditional on the token. The job is read
+   * first only when this process does not know its identity (another process claimed it).
+   * `finished`: the job leaves this process's hands for good.
+   */
+  const fenced = async (
+    id: string,
+    attempt: number,
+    build: (job: JobIdentity, now: number) => Parameters<typeof transition>[1],
+    message: string,
+    finished: boolean,
+  ) => {
+    let job = identities.get(id);
+    if (!job) {
+      const item = await read(id);
+      if (!item || item.attempt !== attempt || item.status !== 'running') throw new LeaseLostError(id, attempt);
+      job = item;
+    }
     const now = clock.now();
-    const change = build(item, now);
-    const ok = await transition({ ...item, attempt }, { ...change, set: { ...change.set, updatedAt: now } }, { attempt, message });
+    const change = build(job, now);
+    const ok = await transition({ id, attempt }, { ...change, set: { ...change.set, updatedAt: now } }, { attempt, message });
+    if (finished) identities.delete(id);
     if (!ok) throw new LeaseLostError(id, attempt);
   };
 
-  const terminal = (item: JobItem, status: JobStatus, now: number) => ({
+  const terminal = (item: JobIdentity, status: JobStatus, now: number) => ({
     status,
     finishedAt: now,
     expiresAt: expiresAt(now),
@@ -213,6 +258,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
       indexed.history = [entry(0, now, 'queued')];
       if (!job.idempotency) {
         await send(() => client.send(new PutCommand({ TableName, Item: indexed, ConditionExpression: 'attribute_not_exists(pk)' })));
+        remember(item);
         return { job: toJob(item), created: true };
       }
       const idempotencyKey = { pk: `IDEM#${job.tenant}#${job.idempotency.key}`, sk: 'IDEM' };
@@ -244,6 +290,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
             ],
           }),
         );
+        remember(item);
         return { job: toJob(item), created: true };
       } catch (error) {
         if (!conditionFailed(error)) throw translateAwsError(error);
@@ -335,7 +382,9 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         },
         { attempt, message: `claimed by ${workerId} (attempt ${attempt})` },
       );
-      return ok ? toJob(claimed) : null;
+      if (!ok) return null;
+      remember(item);
+      return toJob(claimed);
     },
 
     async renewLease(id, attempt, leaseMs) {
@@ -433,6 +482,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
           remove: ['error', 'leaseExpiresAt', 'gsi3pk', 'gsi3sk'],
         }),
         'succeeded',
+        true,
       ),
 
     failJob: (id, attempt, { error, retryAt }) =>
@@ -442,6 +492,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
             attempt,
             (item, now) => ({ set: { ...terminal(item, 'failed', now), error: JSON.stringify(error) }, remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'] }),
             `failed: ${error.message}`,
+            true,
           )
         : fenced(
             id,
@@ -451,6 +502,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
               remove: ['leaseExpiresAt', 'workerId'],
             }),
             `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
+            false,
           ),
 
     releaseJob: (id, attempt, reason = 'worker shutting down') =>
@@ -458,14 +510,17 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         id,
         attempt,
         (item, now) => ({
-          set: { status: 'queued', attemptsCharged: Math.max(0, item.attemptsCharged - 1), runAt: now, wokenAt: now, ...statusIndex(item, 'queued', now) },
+          set: { status: 'queued', runAt: now, wokenAt: now, ...statusIndex(item, 'queued', now) },
           remove: ['leaseExpiresAt', 'workerId'],
+          // A running job's attempt was charged by its claim (attemptsCharged ≥ 1): give it back.
+          add: { attemptsCharged: -1 },
         }),
         `handed back (${reason})`,
+        false,
       ),
 
     markCancelled: (id, attempt) =>
-      fenced(id, attempt, (item, now) => ({ set: terminal(item, 'cancelled', now), remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'] }), 'cancelled'),
+      fenced(id, attempt, (item, now) => ({ set: terminal(item, 'cancelled', now), remove: ['leaseExpiresAt', 'gsi3pk', 'gsi3sk'] }), 'cancelled', true),
 
     async cancelJob(id, tenant) {
       for (;;) {
