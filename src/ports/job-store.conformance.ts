@@ -116,6 +116,42 @@ export function runJobStoreConformance(name: string, createHarness: () => Promis
       expect(logs[2]).toMatchObject({ attempt: 1, level: 'info' });
     }));
 
+    it("keeps a job's whole history — transitions and its handlers' lines, every attempt — in the order written", withHarness(async (h) => {
+      const step = () => h.advance(1);
+      const { job } = await h.store.createJob(newJob(h));
+      await step();
+      await claim(h, job.id);
+      await step();
+      await h.store.appendLog(job.id, 1, 'first try');
+      await step();
+      await h.store.failJob(job.id, 1, { error: { code: 'e', message: 'boom' }, retryAt: h.now() });
+      await step();
+      await claim(h, job.id, 'w2');
+      await step();
+      await h.store.appendLog(job.id, 2, 'second try: 1');
+      await step();
+      await h.store.appendLog(job.id, 2, 'second try: 2');
+      await step();
+      await h.store.completeJob(job.id, 2, { result: null, artifacts: [] });
+      await step();
+      const retryAt = new Date(h.now() - 5).toISOString();
+      expect((await h.store.getLogs(job.id)).map((l) => [l.attempt, l.level, l.message])).toEqual([
+        [0, 'system', 'queued'],
+        [1, 'system', 'claimed by w1 (attempt 1)'],
+        [1, 'info', 'first try'],
+        [1, 'system', `attempt 1 failed: boom; retry at ${retryAt}`],
+        [2, 'system', 'claimed by w2 (attempt 2)'],
+        [2, 'info', 'second try: 1'],
+        [2, 'info', 'second try: 2'],
+        [2, 'system', 'succeeded'],
+      ]);
+      const times = (await h.store.getLogs(job.id)).map((l) => l.at);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      // A stale attempt's line is refused and recorded nowhere.
+      await expect(h.store.appendLog(job.id, 1, 'stale')).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await h.store.getLogs(job.id)).toHaveLength(8);
+    }));
+
     it('does not claim a job before it is due', withHarness(async (h) => {
       const { job } = await h.store.createJob(newJob(h, { runAt: h.now() + 5000 }));
       expect(await claim(h, job.id)).toBeNull();

@@ -31,7 +31,13 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT,
   artifacts TEXT NOT NULL DEFAULT '[]',
   idempotency_key TEXT,
-  request_hash TEXT
+  request_hash TEXT,
+  -- The job's transition log lines (queued, claimed, succeeded...), one JSON array per line:
+  -- [at, attempt, message, log_count at the time]. Kept in the row every transition rewrites
+  -- anyway, they cost no page of their own; the handler's lines go to job_logs.
+  history TEXT NOT NULL DEFAULT '',
+  -- How many job_logs rows the job has: where each history line falls among them.
+  log_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_tenant_created ON jobs(tenant, created_at DESC, id DESC);
@@ -85,10 +91,27 @@ export function openSqliteDatabase(path: string, options: OpenOptions = {}): Sql
     // not in temporary files: they are small and live for one statement.
     db.pragma('temp_store = MEMORY');
     // Several processes may migrate at once on first start; IMMEDIATE serialises them.
-    db.transaction(() => db.exec(schema)).immediate();
+    db.transaction(() => {
+      db.exec(schema);
+      migrate(db);
+    }).immediate();
     return db;
   } catch (error) {
     throw translateSqliteError(error);
+  }
+}
+
+/**
+ * Upgrades a database made by an earlier version in place. Before `history`, every transition
+ * line was a job_logs row: they stay there, and `log_count` counts them so that later lines are
+ * placed after them.
+ */
+function migrate(db: SqliteDatabase) {
+  const columns = new Set((db.pragma('table_info(jobs)') as { name: string }[]).map((c) => c.name));
+  if (!columns.has('history')) {
+    db.exec(`ALTER TABLE jobs ADD COLUMN history TEXT NOT NULL DEFAULT '';
+      ALTER TABLE jobs ADD COLUMN log_count INTEGER NOT NULL DEFAULT 0;
+      UPDATE jobs SET log_count = (SELECT count(*) FROM job_logs WHERE job_logs.job_id = jobs.id);`);
   }
 }
 

@@ -57,32 +57,37 @@ function jobRows(statement: Statement) {
 
 export type SyncClaim = (id: string, options: ClaimOptions) => Job | null;
 
-/** What a claim writes: the next attempt, a lease and its holder. */
+/** The columns a Job is read from (not `*`: the history is read by getLogs alone). */
+const selectJob = jobColumns.join(', ');
+
+/**
+ * A SET clause appending one transition line to the row's history (see the schema): `attempt`
+ * and `message` are SQL expressions, evaluated on the row as it was before the update.
+ */
+const appendHistory = (attempt: string, message: string) =>
+  `history = history || json_array(@now, ${attempt}, ${message}, log_count) || char(10)`;
+
+/** One history line as written by appendHistory, for a row inserted from JavaScript. */
+const historyLine = (at: number, attempt: number, message: string, logCount: number) => `${JSON.stringify([at, attempt, message, logCount])}\n`;
+
+/** What a claim writes: the next attempt, a lease, its holder and its history line. */
 const claimSet = `status = 'running', attempt = attempt + 1, attempts_charged = attempts_charged + 1,
-  lease_expires_at = @lease, worker_id = @workerId, started_at = COALESCE(started_at, @now), updated_at = @now, woken_at = NULL`;
+  lease_expires_at = @lease, worker_id = @workerId, started_at = COALESCE(started_at, @now), updated_at = @now, woken_at = NULL,
+  ${appendHistory('attempt + 1', `'claimed by ' || @workerId || ' (attempt ' || (attempt + 1) || ')'`)}`;
 
 /** Claimable now: queued and due, or running under a lease that has expired (its worker died). */
 const claimable = `((status = 'queued' AND run_at <= @now) OR (status = 'running' AND lease_expires_at <= @now))`;
-
-function prepareClaimLog(db: SqliteDatabase) {
-  const log = db.prepare(`INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, 'system', ?)`);
-  return (row: JobRow, now: number, workerId: string): Job => {
-    log.run(row.id, row.attempt, now, `claimed by ${workerId} (attempt ${row.attempt})`);
-    return toJob(row);
-  };
-}
 
 /**
  * The claim as a synchronous step, to run inside a caller's transaction: the store's claimJob,
  * and the SQLite queue's receive, which claims what it hands out in the same commit.
  */
 export function prepareSqliteClaim(db: SqliteDatabase, clock: Clock = systemClock): SyncClaim {
-  const claim = jobRows(db.prepare(`UPDATE jobs SET ${claimSet} WHERE id = @id AND ${claimable} RETURNING *`));
-  const claimed = prepareClaimLog(db);
+  const claim = jobRows(db.prepare(`UPDATE jobs SET ${claimSet} WHERE id = @id AND ${claimable} RETURNING ${selectJob}`));
   return (id, { workerId, leaseMs }) => {
     const now = clock.now();
     const row = claim.get({ id, now, lease: now + leaseMs, workerId });
-    return row ? claimed(row, now, workerId) : null;
+    return row ? toJob(row) : null;
   };
 }
 
@@ -106,9 +111,8 @@ export function prepareSqliteClaimDue(db: SqliteDatabase, claim: SyncClaim, cloc
   // Runs under the group commit's write lock: the rows the subquery picks are still queued when updated.
   const claimQueued = jobRows(
     db.prepare(`UPDATE jobs SET ${claimSet} WHERE id IN (
-      SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now ORDER BY run_at LIMIT @limit) RETURNING *`),
+      SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now ORDER BY run_at LIMIT @limit) RETURNING ${selectJob}`),
   );
-  const claimed = prepareClaimLog(db);
   const claimEach = (ids: readonly string[], options: ClaimOptions, into: Job[]) => {
     for (const id of ids) {
       const job = claim(id, options);
@@ -128,7 +132,7 @@ export function prepareSqliteClaimDue(db: SqliteDatabase, claim: SyncClaim, cloc
     const rows = claimQueued.all({ now, limit: left, lease: now + options.leaseMs, workerId: options.workerId });
     // RETURNING gives no order: oldest first, as picked.
     rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const row of rows) jobs.push(claimed(row, now, options.workerId));
+    for (const row of rows) jobs.push(toJob(row));
     return jobs;
   };
 }
@@ -146,57 +150,60 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   const clock = options.clock ?? systemClock;
   const sql = {
     insert: db.prepare(`INSERT INTO jobs (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at,
-      created_at, updated_at, woken_at, idempotency_key, request_hash)
-      VALUES (@id, @tenant, @type, 'queued', @input, @maxAttempts, @timeoutSeconds, @runAt, @now, @now, @wokenAt, @key, @hash)`),
-    byId: jobRows(db.prepare('SELECT * FROM jobs WHERE id = ?')),
-    byIdempotency: jobRows(db.prepare('SELECT * FROM jobs WHERE tenant = ? AND idempotency_key = ?')),
-    log: db.prepare('INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, ?, ?)'),
+      created_at, updated_at, woken_at, idempotency_key, request_hash, history)
+      VALUES (@id, @tenant, @type, 'queued', @input, @maxAttempts, @timeoutSeconds, @runAt, @now, @now, @wokenAt, @key, @hash, @history)`),
+    byId: jobRows(db.prepare(`SELECT ${selectJob} FROM jobs WHERE id = ?`)),
+    byIdempotency: jobRows(db.prepare(`SELECT ${selectJob} FROM jobs WHERE tenant = ? AND idempotency_key = ?`)),
+    // A handler's line: counted on its job (fenced on the attempt), then stored.
+    countLog: db.prepare(`UPDATE jobs SET log_count = log_count + 1 WHERE id = ? AND attempt = ? AND status = 'running'`),
+    log: db.prepare(`INSERT INTO job_logs (job_id, attempt, at, level, message) VALUES (?, ?, ?, 'info', ?)`),
+    history: db.prepare('SELECT history FROM jobs WHERE id = ?').pluck(),
     logs: db.prepare('SELECT at, attempt, level, message FROM job_logs WHERE job_id = ? ORDER BY seq'),
     renew: db.prepare(`UPDATE jobs SET lease_expires_at = @lease, updated_at = @now
       WHERE id = @id AND attempt = @attempt AND status = 'running' RETURNING cancel_requested`),
     progress: db.prepare(`UPDATE jobs SET progress_percent = @percent, progress_message = @message, updated_at = @now
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
-    isCurrent: db.prepare(`SELECT 1 FROM jobs WHERE id = ? AND attempt = ? AND status = 'running'`),
     complete: db.prepare(`UPDATE jobs SET status = 'succeeded', result = @result, artifacts = @artifacts, error = NULL,
-      progress_percent = 100, lease_expires_at = NULL, finished_at = @now, updated_at = @now
+      progress_percent = 100, lease_expires_at = NULL, finished_at = @now, updated_at = @now, ${appendHistory('@attempt', '@message')}
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     failRetry: db.prepare(`UPDATE jobs SET status = 'queued', error = @error, run_at = @retryAt, woken_at = @retryAt,
-      lease_expires_at = NULL, worker_id = NULL, updated_at = @now
+      lease_expires_at = NULL, worker_id = NULL, updated_at = @now, ${appendHistory('@attempt', '@message')}
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     failFinal: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL,
-      finished_at = @now, updated_at = @now WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+      finished_at = @now, updated_at = @now, ${appendHistory('@attempt', '@message')} WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     release: db.prepare(`UPDATE jobs SET status = 'queued', attempts_charged = MAX(attempts_charged - 1, 0), run_at = @now,
-      woken_at = @now, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
+      woken_at = @now, lease_expires_at = NULL, worker_id = NULL, updated_at = @now, ${appendHistory('@attempt', '@message')}
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     markCancelled: db.prepare(`UPDATE jobs SET status = 'cancelled', lease_expires_at = NULL, finished_at = @now,
-      updated_at = @now WHERE id = @id AND attempt = @attempt AND status = 'running'`),
-    cancelQueued: db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = @now, updated_at = @now
-      WHERE id = @id AND status = 'queued'`),
-    cancelRunning: db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @now WHERE id = @id AND status = 'running'`),
+      updated_at = @now, ${appendHistory('@attempt', '@message')} WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    cancelQueued: db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = @now, updated_at = @now,
+      ${appendHistory('attempt', `'cancelled'`)} WHERE id = @id AND status = 'queued'`),
+    cancelRunning: db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @now, ${appendHistory('attempt', `'cancel requested'`)}
+      WHERE id = @id AND status = 'running'`),
     retry: db.prepare(`UPDATE jobs SET status = 'queued', attempts_charged = 0, cancel_requested = 0, run_at = @now,
-      woken_at = @now, finished_at = NULL, error = NULL, progress_percent = NULL, progress_message = NULL, updated_at = @now
-      WHERE id = @id AND status IN ('failed', 'cancelled')`),
+      woken_at = @now, finished_at = NULL, error = NULL, progress_percent = NULL, progress_message = NULL, updated_at = @now,
+      ${appendHistory('attempt', `'retry requested'`)} WHERE id = @id AND status IN ('failed', 'cancelled')`),
     dueQueued: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
       SELECT id FROM jobs WHERE status = 'queued' AND run_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
       ORDER BY run_at LIMIT @limit) RETURNING id, attempt, type`),
     dueExpired: db.prepare(`UPDATE jobs SET woken_at = @now WHERE id IN (
       SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND (woken_at IS NULL OR woken_at <= @idleBefore)
       ORDER BY lease_expires_at LIMIT @limit) RETURNING id, attempt, type`),
-    abandon: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL, finished_at = @now, updated_at = @now
-      WHERE id = @id AND status IN ('queued', 'running') RETURNING attempt`),
+    abandon: db.prepare(`UPDATE jobs SET status = 'failed', error = @error, lease_expires_at = NULL, finished_at = @now, updated_at = @now,
+      ${appendHistory('attempt', `'failed: ' || @message`)} WHERE id = @id AND status IN ('queued', 'running')`),
     ping: db.prepare('SELECT 1'),
   };
 
   const commit = groupCommitFor(db);
   const claim = prepareSqliteClaim(db, clock);
-  const log = (id: string, attempt: number, message: string, level: LogLine['level'] = 'system') =>
-    sql.log.run(id, attempt, clock.now(), level, message);
 
-  /** Runs a fenced update; zero rows changed means the caller lost its lease. */
-  const fenced = (id: string, attempt: number, run: () => { changes: number }, message?: string) =>
+  /**
+   * Runs a fenced transition (the statement appends `message` to the job's history); zero rows
+   * changed means the caller lost its lease.
+   */
+  const fenced = (id: string, attempt: number, statement: Statement, params: Record<string, unknown>, message: string) =>
     commit(() => {
-      if (run().changes === 0) throw new LeaseLostError(id, attempt);
-      if (message) log(id, attempt, message);
+      if (statement.run({ ...params, id, attempt, message, now: clock.now() }).changes === 0) throw new LeaseLostError(id, attempt);
     });
 
   const create = (job: NewJob): CreateJobResult => {
@@ -222,8 +229,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       wokenAt: Math.max(now, runAt),
       key: job.idempotency?.key ?? null,
       hash: job.idempotency?.requestHash ?? null,
+      history: historyLine(now, 0, 'queued', 0),
     });
-    sql.log.run(job.id, 0, now, 'system', 'queued');
     // The row as inserted, without reading it back.
     const row: JobRow = {
       id: job.id, tenant: job.tenant, type: job.type, status: 'queued', input, attempt: 0, attempts_charged: 0,
@@ -239,6 +246,25 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     const row = sql.byId.get(id);
     return row && (tenant === undefined || row.tenant === tenant) ? row : undefined;
   };
+
+  /**
+   * The job's transition lines (its history) and its handler's lines (job_logs), in the order
+   * they were written: each history line records how many job_logs rows came before it.
+   */
+  const readLogs = db.transaction((id: string): LogLine[] => {
+    const handlerLines = sql.logs.all(id) as LogLine[];
+    const history = (sql.history.get(id) as string | undefined) ?? '';
+    const lines: LogLine[] = [];
+    let next = 0;
+    for (const text of history.split('\n')) {
+      if (!text) continue;
+      const [at, attempt, message, before] = JSON.parse(text) as [number, number, string, number];
+      while (next < before && next < handlerLines.length) lines.push(handlerLines[next++] as LogLine);
+      lines.push({ at, attempt, level: 'system', message });
+    }
+    while (next < handlerLines.length) lines.push(handlerLines[next++] as LogLine);
+    return lines;
+  });
 
   const requireRow = (id: string, tenant: string): JobRow => {
     const row = getRow(id, tenant);
@@ -277,7 +303,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
           params.cId = id;
         }
         const rows = db
-          .prepare(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
+          .prepare(`SELECT ${selectJob} FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
           .all(params) as JobRow[];
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
@@ -303,77 +329,60 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
 
     appendLog: (id, attempt, message) =>
       commit(() => {
-            if (!sql.isCurrent.get(id, attempt)) throw new LeaseLostError(id, attempt);
-            log(id, attempt, message, 'info');
-          }),
+        if (sql.countLog.run(id, attempt).changes === 0) throw new LeaseLostError(id, attempt);
+        sql.log.run(id, attempt, clock.now(), message);
+      }),
 
-    getLogs: (id) => guarded(() => sql.logs.all(id) as LogLine[]),
+    getLogs: (id) =>
+      guarded(() => readLogs(id)),
 
     completeJob: (id, attempt, { result, artifacts }) =>
-      fenced(
-        id,
-        attempt,
-        () =>
-          sql.complete.run({
-            id,
-            attempt,
-            now: clock.now(),
-            result: JSON.stringify(result ?? null),
-            artifacts: JSON.stringify(artifacts),
-          }),
-        'succeeded',
-      ),
+      fenced(id, attempt, sql.complete, { result: JSON.stringify(result ?? null), artifacts: JSON.stringify(artifacts) }, 'succeeded'),
 
     failJob: (id, attempt, { error, retryAt }) =>
       retryAt === null
-        ? fenced(id, attempt, () => sql.failFinal.run({ id, attempt, now: clock.now(), error: JSON.stringify(error) }), `failed: ${error.message}`)
+        ? fenced(id, attempt, sql.failFinal, { error: JSON.stringify(error) }, `failed: ${error.message}`)
         : fenced(
             id,
             attempt,
-            () => sql.failRetry.run({ id, attempt, now: clock.now(), retryAt, error: JSON.stringify(error) }),
+            sql.failRetry,
+            { retryAt, error: JSON.stringify(error) },
             `attempt ${attempt} failed: ${error.message}; retry at ${new Date(retryAt).toISOString()}`,
           ),
 
-    releaseJob: (id, attempt, reason = 'worker shutting down') =>
-      fenced(id, attempt, () => sql.release.run({ id, attempt, now: clock.now() }), `handed back (${reason})`),
+    releaseJob: (id, attempt, reason = 'worker shutting down') => fenced(id, attempt, sql.release, {}, `handed back (${reason})`),
 
-    markCancelled: (id, attempt) =>
-      fenced(id, attempt, () => sql.markCancelled.run({ id, attempt, now: clock.now() }), 'cancelled'),
+    markCancelled: (id, attempt) => fenced(id, attempt, sql.markCancelled, {}, 'cancelled'),
 
     cancelJob: (id, tenant) =>
       commit(() => {
-            const row = requireRow(id, tenant);
-            const now = clock.now();
-            if (sql.cancelQueued.run({ id, now }).changes === 1) log(id, row.attempt, 'cancelled');
-            else if (sql.cancelRunning.run({ id, now }).changes === 1) log(id, row.attempt, 'cancel requested');
-            else throw new ConflictError(`job ${id} is already ${row.status} and cannot be cancelled`, 'job_finished');
-            return toJob(sql.byId.get(id) as JobRow);
-          }),
+        const row = requireRow(id, tenant);
+        const now = clock.now();
+        if (sql.cancelQueued.run({ id, now }).changes === 0 && sql.cancelRunning.run({ id, now }).changes === 0) {
+          throw new ConflictError(`job ${id} is already ${row.status} and cannot be cancelled`, 'job_finished');
+        }
+        return toJob(sql.byId.get(id) as JobRow);
+      }),
 
     retryJob: (id, tenant) =>
       commit(() => {
-            const row = requireRow(id, tenant);
-            if (sql.retry.run({ id, now: clock.now() }).changes === 0) {
-              throw new ConflictError(`job ${id} is ${row.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
-            }
-            log(id, row.attempt, 'retry requested');
-            return toJob(sql.byId.get(id) as JobRow);
-          }),
+        const row = requireRow(id, tenant);
+        if (sql.retry.run({ id, now: clock.now() }).changes === 0) {
+          throw new ConflictError(`job ${id} is ${row.status}; only failed or cancelled jobs can be retried`, 'not_retryable');
+        }
+        return toJob(sql.byId.get(id) as JobRow);
+      }),
 
     takeDue: ({ limit, wakeIdleMs }) =>
       commit(() => {
-            const now = clock.now();
-            const params = { now, idleBefore: now - wakeIdleMs, limit };
-            const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number; type: string }[];
-            return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt, type: r.type }));
-          }),
+        const now = clock.now();
+        const params = { now, idleBefore: now - wakeIdleMs, limit };
+        const rows = [...sql.dueExpired.all(params), ...sql.dueQueued.all(params)] as { id: string; attempt: number; type: string }[];
+        return rows.map((r): WakeUp => ({ jobId: r.id, attempt: r.attempt, type: r.type }));
+      }),
 
     abandonJob: (id, error) =>
-      commit(() => {
-            const row = sql.abandon.get({ id, now: clock.now(), error: JSON.stringify(error) }) as { attempt: number } | undefined;
-            if (row) log(id, row.attempt, `failed: ${error.message}`);
-            return row !== undefined;
-          }),
+      commit(() => sql.abandon.run({ id, now: clock.now(), error: JSON.stringify(error), message: error.message }).changes === 1),
 
     ping: () => guarded(() => void sql.ping.get()),
 
