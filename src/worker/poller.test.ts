@@ -62,6 +62,38 @@ describe('poller slots', () => {
   });
 });
 
+describe('poller receives', () => {
+  it('asks for every slot its short handlers freed in one receive, not a small one for the prefetch in between', async () => {
+    const { db, queue } = await withQueue(100);
+    const asked: number[] = [];
+    let processed = 0;
+    const poller = startPoller({
+      queue: { ...queue, receive: (options) => (asked.push(options.maxMessages), queue.receive(options)) },
+      concurrency: 10,
+      prefetch: 2,
+      visibilityTimeoutSeconds: 30,
+      waitTimeSeconds: 0.05,
+      logger: silentLogger,
+      process: async (delivery, slot) => {
+        if (!(await slot.start())) return;
+        // An instant handler still takes a few promise hops through the pipeline before it is done.
+        for (let hop = 0; hop < 5; hop++) await null;
+        slot.done();
+        await queue.ack(delivery);
+        processed += 1;
+      },
+    });
+    while (processed < 100) await new Promise((resolve) => setTimeout(resolve, 10));
+    await poller.stopReceiving();
+    expect(await poller.waitForIdle(2000)).toBe(true);
+    db.close();
+    // 100 jobs, 10 slots + 2 prefetched once handlers have proven short: every receive asks for
+    // at least the 10 slots the last batch freed (not 10, 2, 10, 2...: each small one costs a commit).
+    expect(asked.slice(0, 8).every((n) => n >= 10)).toBe(true);
+    expect(asked.length).toBeLessThanOrEqual(12);
+  });
+});
+
 /**
  * A poller over 20 messages. Handler n (from 0) takes `handlerMs(n)` ms, or waits for the test
  * when that is undefined; by default the first is instant (prefetch needs a short handler seen

@@ -182,6 +182,10 @@ export function startPoller(options: PollerOptions): Poller {
         if (stopping.signal.aborted && delivery.claimed === undefined) await options.queue.release(delivery).catch(() => {});
         else track(delivery);
       }
+      // Let the handlers just started run their first turn before counting free slots: short
+      // handlers are done by then, and the next receive asks for their slots too (one receive,
+      // and one commit with their completions, instead of a small one in between).
+      if (deliveries.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
   };
   const done = loop();
