@@ -68,7 +68,13 @@ describe('poller receives', () => {
     const asked: number[] = [];
     let processed = 0;
     const poller = startPoller({
-      queue: { ...queue, receive: (options) => (asked.push(options.maxMessages), queue.receive(options)) },
+      queue: {
+        ...queue,
+        receive: (options) => {
+          asked.push(options.maxMessages);
+          return queue.receive(options);
+        },
+      },
       concurrency: 10,
       prefetch: 2,
       visibilityTimeoutSeconds: 30,
