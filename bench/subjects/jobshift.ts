@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { systemClock } from '../../src/core/clock.js';
 import { defineJob } from '../../src/core/define-job.js';
+import type { SubmissionDeps } from '../../src/api/submissions.js';
 import { submitJobs } from '../../src/api/submissions.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/registry.js';
@@ -95,7 +96,16 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (profile === 'postgres' && config) await postgresQuery(`DROP SCHEMA IF EXISTS "${config.postgresSchema}" CASCADE`);
   };
-  const submissionDeps = (b: Backends) => ({ ...b, registry, clock: systemClock, logger: silentLogger });
+  /** Built once per set of backends, as the API builds its dependencies once. */
+  const depsOf = new WeakMap<Backends, SubmissionDeps>();
+  const submissionDeps = (b: Backends) => {
+    let deps = depsOf.get(b);
+    if (!deps) {
+      deps = { ...b, registry, clock: systemClock, logger: silentLogger };
+      depsOf.set(b, deps);
+    }
+    return deps;
+  };
   const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
   return {
     name: `jobshift-${profile}`,

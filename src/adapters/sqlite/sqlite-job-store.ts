@@ -231,15 +231,14 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       hash: job.idempotency?.requestHash ?? null,
       history: historyLine(now, 0, 'queued', 0),
     });
-    // The row as inserted, without reading it back.
-    const row: JobRow = {
-      id: job.id, tenant: job.tenant, type: job.type, status: 'queued', input, attempt: 0, attempts_charged: 0,
-      max_attempts: job.maxAttempts, timeout_seconds: job.timeoutSeconds, run_at: runAt, created_at: now,
-      updated_at: now, started_at: null, finished_at: null, lease_expires_at: null, worker_id: null,
-      cancel_requested: 0, progress_percent: null, progress_message: null, result: null, error: null,
-      artifacts: '[]', request_hash: job.idempotency?.requestHash ?? null,
+    // The job as inserted, without reading it back or parsing what was just serialised.
+    const created: Job = {
+      id: job.id, tenant: job.tenant, type: job.type, status: 'queued', input: job.input, attempt: 0, attemptsCharged: 0,
+      maxAttempts: job.maxAttempts, timeoutSeconds: job.timeoutSeconds, progress: null, result: null, error: null, artifacts: [],
+      cancelRequested: false, workerId: null, leaseExpiresAt: null, createdAt: now, updatedAt: now, startedAt: null,
+      finishedAt: null, runAt,
     };
-    return { job: toJob(row), created: true };
+    return { job: created, created: true };
   };
 
   const getRow = (id: string, tenant?: string): JobRow | undefined => {
