@@ -151,7 +151,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   const sql = {
     insert: db.prepare(`INSERT INTO jobs (id, tenant, type, status, input, max_attempts, timeout_seconds, run_at,
       created_at, updated_at, woken_at, idempotency_key, request_hash, history)
-      VALUES (@id, @tenant, @type, 'queued', @input, @maxAttempts, @timeoutSeconds, @runAt, @now, @now, @wokenAt, @key, @hash, @history)`),
+      VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     byId: jobRows(db.prepare(`SELECT ${selectJob} FROM jobs WHERE id = ?`)),
     byIdempotency: jobRows(db.prepare(`SELECT ${selectJob} FROM jobs WHERE tenant = ? AND idempotency_key = ?`)),
     // A handler's line: counted on its job (fenced on the attempt), then stored.
@@ -217,20 +217,11 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     const now = clock.now();
     const runAt = job.delayMs !== undefined ? now + job.delayMs : job.runAt;
     const input = JSON.stringify(job.input);
-    sql.insert.run({
-      id: job.id,
-      tenant: job.tenant,
-      type: job.type,
-      input,
-      maxAttempts: job.maxAttempts,
-      timeoutSeconds: job.timeoutSeconds,
-      runAt,
-      now,
-      wokenAt: Math.max(now, runAt),
-      key: job.idempotency?.key ?? null,
-      hash: job.idempotency?.requestHash ?? null,
-      history: historyLine(now, 0, 'queued', 0),
-    });
+    // Positional parameters: binding an object by name costs more, on the hottest write.
+    sql.insert.run(
+      job.id, job.tenant, job.type, input, job.maxAttempts, job.timeoutSeconds, runAt, now, now, Math.max(now, runAt),
+      job.idempotency?.key ?? null, job.idempotency?.requestHash ?? null, historyLine(now, 0, 'queued', 0),
+    );
     // The job as inserted, without reading it back or parsing what was just serialised.
     const created: Job = {
       id: job.id, tenant: job.tenant, type: job.type, status: 'queued', input: job.input, attempt: 0, attemptsCharged: 0,
