@@ -41,6 +41,8 @@ const registry = createRegistry([noop]);
 export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: string): Subject {
   let dataDir = '';
   let backends: Backends | undefined;
+  /** What submitJobs needs, built once per set of backends, as the API builds it once. */
+  let submission: SubmissionDeps | undefined;
   /** Defaults but for the data directory (and the postgres profile's settings). */
   let config: Config | undefined;
   let schemaCounter = 0;
@@ -52,6 +54,7 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
         : {};
     config = loadConfig({ dataDir }, env);
     backends = await openBackends(config);
+    submission = { ...backends, registry, clock: systemClock, logger: silentLogger };
     return backends;
   };
   /** The container runtime's poller + processJob, with its default prefetch; `onSucceeded` is called per job completed. */
@@ -93,20 +96,16 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
   const discard = async () => {
     await backends?.close();
     backends = undefined;
+    submission = undefined;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (profile === 'postgres' && config) await postgresQuery(`DROP SCHEMA IF EXISTS "${config.postgresSchema}" CASCADE`);
   };
-  /** Built once per set of backends, as the API builds its dependencies once. */
-  const depsOf = new WeakMap<Backends, SubmissionDeps>();
-  const submissionDeps = (b: Backends) => {
-    let deps = depsOf.get(b);
-    if (!deps) {
-      deps = { ...b, registry, clock: systemClock, logger: silentLogger };
-      depsOf.set(b, deps);
-    }
-    return deps;
+  /** Opens the backends if need be; what submitJobs needs. */
+  const submissionDeps = async () => {
+    if (!backends) await open();
+    return submission as SubmissionDeps;
   };
-  const submit = (b: Backends, i: number) => submitJobs(submissionDeps(b), 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
+  const submit = (deps: SubmissionDeps, i: number) => submitJobs(deps, 'bench', [{ body: { type: 'bench.noop', input: { i } } }]);
   return {
     name: `jobshift-${profile}`,
     async describe() {
@@ -117,14 +116,14 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       await open();
     },
     async enqueue(count, inFlight) {
-      const b = backends ?? (await open());
-      await pool(count, inFlight, (i) => submit(b, i));
+      const deps = await submissionDeps();
+      await pool(count, inFlight, (i) => submit(deps, i));
     },
     async enqueueBulk(count) {
-      const b = backends ?? (await open());
+      const deps = await submissionDeps();
       for (let i = 0; i < count; i += 1000) {
         const jobs = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ body: { type: 'bench.noop', input: { i: i + j } } }));
-        await submitJobs(submissionDeps(b), 'bench', jobs, { batch: true });
+        await submitJobs(deps, 'bench', jobs, { batch: true });
       }
     },
     async drain(count, concurrency) {
@@ -141,14 +140,15 @@ export function jobshiftSubject(profile: 'embedded' | 'postgres', databaseUrl?: 
       await stop();
     },
     async latency(rate, seconds, concurrency) {
-      const b = backends ?? (await open());
+      const deps = await submissionDeps();
+      const b = backends as Backends;
       const started: number[] = [];
       onStart = (i) => {
         started[i] = performance.now();
       };
       const stop = startWorker(b, concurrency, () => {});
       try {
-        return await offerAtRate(rate, seconds, started, (i) => submit(b, i));
+        return await offerAtRate(rate, seconds, started, (i) => submit(deps, i));
       } finally {
         await stop();
         onStart = undefined;

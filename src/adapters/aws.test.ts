@@ -8,10 +8,11 @@ import { runArtifactStoreConformance } from '../ports/artifact-store.conformance
 import { loadConfig } from '../config/config.js';
 import { withDatabaseSecret } from '../config/secrets.js';
 import { createManualClock } from '../core/clock.js';
-import { newId } from '../core/ids.js';
 import { silentLogger } from '../core/logger.js';
 import { startDeadLetterReader } from '../worker/dead-letter-reader.js';
+import { claimingQueueJob } from '../ports/claiming-queue.conformance.js';
 import { runJobQueueConformance } from '../ports/job-queue.conformance.js';
+import type { NewJob } from '../ports/job-store.js';
 import { runJobStoreConformance } from '../ports/job-store.conformance.js';
 import { createDynamoDbJobStore } from './dynamodb/dynamodb-job-store.js';
 import { ensureJobTable } from './dynamodb/table.js';
@@ -103,8 +104,7 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
     const api = createDynamoDbJobStore({ client, tableName });
     const worker = createDynamoDbJobStore({ client, tableName });
     const other = createDynamoDbJobStore({ client, tableName });
-    const newJob = () => ({ id: newId('job'), tenant: 't1', type: 'test.noop', input: {}, maxAttempts: 3, timeoutSeconds: 30, runAt: Date.now() - 1 });
-    const [a, b, c] = [newJob(), newJob(), newJob()];
+    const [a, b, c] = [1, 2, 3].map(() => claimingQueueJob(Date.now() - 1)) as [NewJob, NewJob, NewJob];
     for (const job of [a, b, c]) await api.createJob(job);
     for (const job of [a, b, c]) expect(await worker.claimJob(job.id, { workerId: 'w1', leaseMs: 60_000 })).toMatchObject({ attempt: 1, attemptsCharged: 1 });
 

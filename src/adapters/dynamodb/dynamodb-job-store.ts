@@ -55,10 +55,10 @@ interface JobItem {
   logSeq?: number;
 }
 
-const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
-
 /** What a transition needs to know of a job besides its fencing token; fixed for the job's life. */
 type JobIdentity = Pick<JobItem, 'id' | 'tenant' | 'createdAt'>;
+
+const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
 const listSk = (createdAt: number, id: string) => `${pad(createdAt)}#${id}`;
 
 const toJob = (item: JobItem): Job => ({

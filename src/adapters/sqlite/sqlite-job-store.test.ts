@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createManualClock } from '../../core/clock.js';
-import { newId } from '../../core/ids.js';
+import { claimingQueueJob } from '../../ports/claiming-queue.conformance.js';
 import { runJobStoreConformance } from '../../ports/job-store.conformance.js';
 import { openSqliteDatabase } from './database.js';
 import { createSqliteJobStore } from './sqlite-job-store.js';
@@ -24,11 +24,10 @@ runJobStoreConformance('sqlite', async () => {
 
 describe('SQLite job history', () => {
   const openStore = (path: string, clock = createManualClock()) => createSqliteJobStore({ db: openSqliteDatabase(path), clock, ownsDatabase: true });
-  const newJob = () => ({ id: newId('job'), tenant: 't1', type: 'test.echo', input: {}, maxAttempts: 3, timeoutSeconds: 60, runAt: 0 });
 
   it('orders transitions and handler lines written in the same millisecond as they were written', async () => {
     const store = openStore(join(mkdtempSync(join(tmpdir(), 'jobshift-history-')), 'jobs.db'));
-    const { job } = await store.createJob(newJob());
+    const { job } = await store.createJob(claimingQueueJob(0));
     await store.claimJob(job.id, { workerId: 'w1', leaseMs: 1000 });
     await store.appendLog(job.id, 1, 'a');
     await store.releaseJob(job.id, 1, 'test');
