@@ -1,12 +1,15 @@
 import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError } from '../core/errors.js';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { NotFoundError, ValidationError } from '../core/errors.js';
 import type { JobStatus } from '../core/job.js';
 import type { AuthVariables } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { toJobResource } from './resources.js';
 import { JobBatchResult, JobIdParam, JobList, JobResource, ListQuery, LogList, Problem, SubmitJob, SubmitJobBatch } from './schemas.js';
+import { validationErrorFromZod } from './problem.js';
 import { submitJobs } from './submissions.js';
 import type { CreateJobResult } from '../ports/job-store.js';
 
@@ -21,6 +24,8 @@ const problems = {
 const jobJson = { content: { 'application/json': { schema: JobResource } } };
 const security = [{ bearer: [] }];
 
+const maxIdempotencyKeyLength = 255;
+
 const submitRoute = createRoute({
   method: 'post',
   path: '/v1/jobs',
@@ -28,7 +33,7 @@ const submitRoute = createRoute({
   security,
   request: {
     body: { content: { 'application/json': { schema: SubmitJob } }, required: true },
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(maxIdempotencyKeyLength).optional() }),
   },
   responses: {
     202: { description: 'Accepted: the job is durably stored', ...jobJson },
@@ -61,9 +66,38 @@ const batchRoute = createRoute({
   },
 });
 
+/** Reads a JSON body as the framework's validator does: a body that does not parse is a 400 `invalid_json`. */
+async function jsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' });
+  }
+}
+
+/**
+ * The Idempotency-Key header, checked by hand: a schema for the headers makes the framework copy
+ * every request header into a fetch Headers object, ≈ 15% of a submit's cost.
+ */
+function idempotencyKeyOf(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && (key.length === 0 || key.length > maxIdempotencyKeyLength)) {
+    const field = 'header.idempotency-key';
+    throw new ValidationError(field, `${field}: expected 1 to ${maxIdempotencyKeyLength} characters, got ${key.length}`);
+  }
+  return key;
+}
+
 export function registerJobRoutes(app: App, deps: ApiDeps): void {
-  app.openapi(submitRoute, async (c) => {
-    const [result] = await submitJobs(deps, c.get('tenant'), [{ body: c.req.valid('json'), idempotencyKey: c.req.valid('header')['idempotency-key'] }]);
+  // The busiest route is registered as a plain handler that validates once: the body against
+  // SubmitJob here, the input against its job type in submitJobs. The OpenAPI route adds a
+  // media-type gate and a validator per request part, ≈ a quarter of a submit's cost; the
+  // content type is already checked for /v1/jobs in app.ts. The document still describes it.
+  app.openAPIRegistry.registerPath(submitRoute);
+  app.post('/v1/jobs', async (c) => {
+    const parsed = SubmitJob.safeParse(await jsonBody(c));
+    if (!parsed.success) throw validationErrorFromZod(parsed.error as never, '');
+    const [result] = await submitJobs(deps, c.get('tenant'), [{ body: parsed.data, idempotencyKey: idempotencyKeyOf(c) }]);
     const { job, created } = result as CreateJobResult;
     c.header('location', `/v1/jobs/${job.id}`);
     return c.json(toJobResource(job) as never, created ? 202 : 200);

@@ -47,6 +47,11 @@ describe('HTTP API', () => {
     for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/logs', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/retry', '/v1/jobs/{id}/artifacts/{name}', '/v1/uploads']) {
       expect(doc.paths).toHaveProperty([path]);
     }
+    // POST /v1/jobs is served by a plain handler; its documentation is registered on its own.
+    const submit = (doc.paths['/v1/jobs'] as { post: { parameters: { name: string; in: string }[]; requestBody: { content: Record<string, unknown> }; responses: Record<string, unknown> } }).post;
+    expect(submit.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    expect(submit.requestBody.content).toHaveProperty(['application/json']);
+    expect(Object.keys(submit.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '413', '415', '422']));
     expect(doc.components.schemas).toHaveProperty(['JobInput_image.thumbnail']);
     expect(doc.components.schemas).toHaveProperty(['JobInput_test.sleep']);
   });
@@ -66,6 +71,11 @@ describe('HTTP API', () => {
       'input.source.upload',
     );
     await expectProblem(await post('/v1/jobs', '{"type": "document.pdf", '), 400, 'invalid_json');
+    await expectProblem(await post('/v1/jobs', '[]'), 400, 'validation_failed', 'body');
+    await expectProblem(await post('/v1/jobs', JSON.stringify({ input: {} })), 400, 'validation_failed', 'type');
+    const valid = JSON.stringify({ type: 'test.sleep', input: { ms: 1 } });
+    await expectProblem(await post('/v1/jobs', valid, { 'idempotency-key': 'k'.repeat(256) }), 400, 'validation_failed', 'header.idempotency-key');
+    await expectProblem(await post('/v1/jobs', valid, { 'idempotency-key': '' }), 400, 'validation_failed', 'header.idempotency-key');
     await expectProblem(await post('/v1/jobs', 'type=document.pdf', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
     await expectProblem(await post('/v1/jobs', JSON.stringify({ type: 'document.pdf', input: { title: 'a', markdown: 'x'.repeat(70_000) } })), 413, 'payload_too_large');
     // Without a Content-Length (chunked), the limit is counted as the body streams in.
