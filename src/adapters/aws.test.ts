@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { testAws, testAwsEndpoint, uniqueName } from '../../test/helpers/services.js';
@@ -132,6 +132,27 @@ describe.skipIf(!testAwsEndpoint)('AWS adapters against moto', () => {
     await other.completeJob(b.id, 2, { result: 'late', artifacts: [] });
     expect(calls).toEqual(['GetItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
     expect(await ids('succeeded')).toEqual(expect.arrayContaining([a.id, b.id]));
+    raw.destroy();
+  });
+
+  it('DynamoDB: a job written before log lines were counted keeps every line, listed by time', async () => {
+    const raw = new DynamoDBClient(awsClientConfig(testAws));
+    const tableName = uniqueName('jobs');
+    await ensureJobTable(raw, tableName);
+    const client = DynamoDBDocumentClient.from(raw);
+    const clock = createManualClock();
+    const store = createDynamoDbJobStore({ client, tableName, clock });
+    const job = claimingQueueJob(clock.now());
+    await store.createJob(job);
+    // What an earlier version wrote: the same item without the count.
+    await client.send(new UpdateCommand({ TableName: tableName, Key: { pk: `JOB#${job.id}`, sk: 'JOB' }, UpdateExpression: 'REMOVE logPosition' }));
+    clock.advance(1);
+    await store.claimJob(job.id, { workerId: 'w1', leaseMs: 60_000 });
+    clock.advance(1);
+    await store.appendLog(job.id, 1, 'working');
+    clock.advance(1);
+    await store.completeJob(job.id, 1, { result: null, artifacts: [] });
+    expect((await store.getLogs(job.id)).map((l) => l.message)).toEqual(['queued', 'claimed by w1 (attempt 1)', 'working', 'succeeded']);
     raw.destroy();
   });
 

@@ -52,13 +52,42 @@ interface JobItem {
   requestHash?: string;
   /** Transition log lines, appended in the same conditional update as the transition itself. */
   history?: LogLine[];
+  /**
+   * How many lines the job's log has, counted in the writes that add them: history entries ×
+   * {@link historyUnit} + handler lines. Each handler line records it, which places the line
+   * exactly among the history entries. Absent on items written before it was counted; those count
+   * up from {@link uncounted}, stay negative, and list by time.
+   */
+  logPosition?: number;
   logSeq?: number;
 }
+
+const historyUnit = 1_000_000_000;
+const uncounted = Number.MIN_SAFE_INTEGER;
 
 /** What a transition needs to know of a job besides its fencing token; fixed for the job's life. */
 type JobIdentity = Pick<JobItem, 'id' | 'tenant' | 'createdAt'>;
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
+
+/**
+ * A job's log in the order written: each handler line goes after the history entries it counted,
+ * handler lines in their own order. Items written before the count list by time (a handler line
+ * in the same millisecond as a transition then follows it).
+ */
+function mergeLogs(history: readonly LogLine[], handlerLines: { line: LogLine; seq: number; historyBefore: number }[], counted: boolean): LogLine[] {
+  if (!counted || handlerLines.some((h) => h.historyBefore < 0)) {
+    // Array.prototype.sort is stable: at equal times transitions stay ahead of handler lines.
+    return [...history, ...handlerLines.map((h) => h.line)].sort((a, b) => a.at - b.at);
+  }
+  const merged: LogLine[] = [];
+  let next = 0;
+  for (const { line, historyBefore } of [...handlerLines].sort((a, b) => a.seq - b.seq)) {
+    while (next < Math.min(historyBefore, history.length)) merged.push(history[next++] as LogLine);
+    merged.push(line);
+  }
+  return merged.concat(history.slice(next));
+}
 const listSk = (createdAt: number, id: string) => `${pad(createdAt)}#${id}`;
 
 const toJob = (item: JobItem): Job => ({
@@ -170,9 +199,13 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     names['#status'] = 'status';
     if (log) {
       names['#history'] = 'history';
+      names['#logPosition'] = 'logPosition';
       values[':entry'] = [entry(log.attempt, change.set.updatedAt as number, log.message)];
       values[':none'] = [];
+      values[':uncounted'] = uncounted;
+      values[':historyUnit'] = historyUnit;
       sets.push('#history = list_append(if_not_exists(#history, :none), :entry)');
+      sets.push('#logPosition = if_not_exists(#logPosition, :uncounted) + :historyUnit');
     }
     try {
       // One conditional single-item update: the transition and its log line commit together,
@@ -256,6 +289,7 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
         ...statusIndex(item, 'queued', runAt),
       };
       indexed.history = [entry(0, now, 'queued')];
+      indexed.logPosition = historyUnit;
       if (!job.idempotency) {
         await send(() => client.send(new PutCommand({ TableName, Item: indexed, ConditionExpression: 'attribute_not_exists(pk)' })));
         remember(item);
@@ -416,19 +450,22 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     async appendLog(id, attempt, message) {
       const now = clock.now();
       let seq: number;
+      let historyBefore: number;
       try {
         const result = await client.send(
           new UpdateCommand({
             TableName,
             Key: jobKey(id),
-            UpdateExpression: 'SET logSeq = if_not_exists(logSeq, :zero) + :one',
+            UpdateExpression: 'SET logSeq = if_not_exists(logSeq, :zero) + :one, logPosition = if_not_exists(logPosition, :uncounted) + :one',
             ConditionExpression: '#attempt = :attempt AND #status = :running',
             ExpressionAttributeNames: { '#attempt': 'attempt', '#status': 'status' },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':attempt': attempt, ':running': 'running' },
+            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':uncounted': uncounted, ':attempt': attempt, ':running': 'running' },
             ReturnValues: 'UPDATED_NEW',
           }),
         );
         seq = (result.Attributes?.logSeq as number | undefined) ?? 0;
+        const position = (result.Attributes?.logPosition as number | undefined) ?? uncounted;
+        historyBefore = position < 0 ? -1 : Math.floor(position / historyUnit);
       } catch (error) {
         if (conditionFailed(error)) throw new LeaseLostError(id, attempt);
         throw translateAwsError(error);
@@ -444,6 +481,8 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
               attempt,
               level: 'info',
               message,
+              seq,
+              historyBefore,
               expiresAt: expiresAt(now) + retentionSeconds,
             },
           }),
@@ -452,7 +491,9 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
     },
 
     async getLogs(id) {
-      const lines: LogLine[] = [...((await read(id))?.history ?? [])];
+      const item = await read(id);
+      const history = item?.history ?? [];
+      const handlerLines: { line: LogLine; seq: number; historyBefore: number }[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await send(() =>
@@ -466,11 +507,16 @@ export function createDynamoDbJobStore(options: DynamoDbJobStoreOptions): JobSto
             }),
           ),
         );
-        for (const item of page.Items ?? []) lines.push({ at: item.at, attempt: item.attempt, level: item.level, message: item.message });
+        for (const row of page.Items ?? []) {
+          handlerLines.push({
+            line: { at: row.at, attempt: row.attempt, level: row.level, message: row.message },
+            seq: row.seq ?? 0,
+            historyBefore: row.historyBefore ?? -1,
+          });
+        }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
-      // Array.prototype.sort is stable: at equal times transitions stay ahead of handler lines.
-      return lines.sort((a, b) => a.at - b.at);
+      return mergeLogs(history, handlerLines, (item?.logPosition ?? uncounted) >= 0);
     },
 
     completeJob: (id, attempt, { result, artifacts }) =>
