@@ -134,6 +134,24 @@ describe('processJob', () => {
     expect(await t.store.getJob(id)).toMatchObject({ status: 'failed', error: { code: 'timeout', message: expect.stringContaining('timeoutSeconds') } });
   });
 
+  it('gives a handler that looks at its signal only after the timeout a signal already aborted, with the reason', async () => {
+    const t = setup();
+    const id = await t.submit('test.sleep', { ms: 1 }, { timeoutSeconds: 0.1, maxAttempts: 1 });
+    let seen: { aborted: boolean; reason: unknown } | undefined;
+    const lateLooker = {
+      ...t.deps.executor,
+      async run(run: Parameters<typeof t.deps.executor.run>[0]) {
+        await sleep(250);
+        seen = { aborted: run.signal.aborted, reason: run.signal.reason };
+        run.signal.throwIfAborted();
+        return { result: null, artifacts: [] };
+      },
+    };
+    expect(await t.step({ ...t.deps, executor: lateLooker })).toBe('failed');
+    expect(seen).toMatchObject({ aborted: true, reason: { message: expect.stringContaining('timeoutSeconds') } });
+    expect(await t.store.getJob(id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+  });
+
   it('cancels a running job through its abort signal', async () => {
     const t = setup();
     const id = await t.submit('test.wait', {});

@@ -62,6 +62,32 @@ describe('group commit', () => {
   });
 });
 
+describe('one-statement writes', () => {
+  it('commit without a savepoint: a failing one is undone by SQLite alone, the rest of its batch commits', async () => {
+    const db = open();
+    db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY, note TEXT NOT NULL)');
+    const commit = groupCommitFor(db);
+    const insert = db.prepare('INSERT INTO t (n, note) VALUES (?, ?)');
+    const outcomes = await Promise.allSettled([
+      commit(() => insert.run(1, 'first'), { oneStatement: true }),
+      // Fails inside the statement (NOT NULL): SQLite backs it out, the transaction goes on.
+      commit(() => insert.run(2, null), { oneStatement: true }),
+      commit(() => insert.run(1, 'duplicate'), { oneStatement: true }),
+      commit(() => {
+        insert.run(3, 'with a savepoint');
+        throw new Error('after the write');
+      }),
+      commit(() => insert.run(4, 'last'), { oneStatement: true }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT n, note FROM t ORDER BY n').all()).toEqual([
+      { n: 1, note: 'first' },
+      { n: 4, note: 'last' },
+    ]);
+    db.close();
+  });
+});
+
 describe('bulk create', () => {
   it('writes a batch all or nothing', async () => {
     const db = open();

@@ -3,6 +3,8 @@ import { translateSqliteError } from './database.js';
 
 interface Pending {
   run: () => unknown;
+  /** The write is one statement and nothing after it can throw: no savepoint needed. */
+  oneStatement: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -11,15 +13,24 @@ const isBusy = (error: unknown) => /^SQLITE_BUSY/.test(String((error as { code?:
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-export type GroupCommit = <T>(run: () => T) => Promise<T>;
+export interface CommitOptions {
+  /**
+   * The write is at most one statement, and the step throws only before it or from it: SQLite
+   * undoes a failing statement by itself, so the step needs no savepoint of its own (its
+   * SAVEPOINT and RELEASE, and their journal's page copies, are saved).
+   */
+  oneStatement?: boolean;
+}
+
+export type GroupCommit = <T>(run: () => T, options?: CommitOptions) => Promise<T>;
 
 const perDatabase = new WeakMap<SqliteDatabase, GroupCommit>();
 
 /**
  * Group commit: every write asked for in the same event-loop turn runs in one IMMEDIATE
  * transaction, so one fsync (synchronous=FULL) covers all of them. Each write still runs in a
- * savepoint of its own, so one failing write (an idempotency conflict, a lost lease) rolls back
- * alone, and every caller is answered only after the commit — a promise that resolves means the
+ * savepoint of its own (or is one statement, which SQLite undoes alone), so one failing write (an
+ * idempotency conflict, a lost lease) rolls back alone, and every caller is answered only after the commit — a promise that resolves means the
  * write is durable, exactly as with one transaction per write.
  */
 export function groupCommitFor(db: SqliteDatabase): GroupCommit {
@@ -40,11 +51,23 @@ function createGroupCommit(db: SqliteDatabase): GroupCommit {
   const rollback = db.prepare('ROLLBACK TO group_item');
   const runAll = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
     for (const item of batch) {
+      if (item.oneStatement) {
+        try {
+          outcomes.push({ ok: true, value: item.run() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          // An I/O or memory error can make SQLite roll back the whole transaction: then the
+          // batch fails as one (the later steps must not run outside it, each its own commit).
+          if (!db.inTransaction) throw error;
+        }
+        continue;
+      }
       savepoint.run();
       try {
         outcomes.push({ ok: true, value: item.run() });
         release.run();
       } catch (error) {
+        if (!db.inTransaction) throw error;
         rollback.run();
         release.run();
         outcomes.push({ ok: false, error });
@@ -95,9 +118,9 @@ function createGroupCommit(db: SqliteDatabase): GroupCommit {
     });
   };
 
-  return <T>(run: () => T) =>
+  return <T>(run: () => T, options?: CommitOptions) =>
     new Promise<T>((resolve, reject) => {
-      pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      pending.push({ run, oneStatement: options?.oneStatement === true, resolve: resolve as (value: unknown) => void, reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

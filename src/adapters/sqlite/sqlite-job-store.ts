@@ -202,9 +202,12 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
    * changed means the caller lost its lease.
    */
   const fenced = (id: string, attempt: number, statement: Statement, params: Record<string, unknown>, message: string) =>
-    commit(() => {
-      if (statement.run({ ...params, id, attempt, message, now: clock.now() }).changes === 0) throw new LeaseLostError(id, attempt);
-    });
+    commit(
+      () => {
+        if (statement.run({ ...params, id, attempt, message, now: clock.now() }).changes === 0) throw new LeaseLostError(id, attempt);
+      },
+      { oneStatement: true },
+    );
 
   const create = (job: NewJob): CreateJobResult => {
     if (job.idempotency) {
@@ -263,7 +266,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   };
 
   return {
-    createJob: (job: NewJob) => commit(() => create(job)),
+    // One INSERT; an idempotency conflict is found before it.
+    createJob: (job: NewJob) => commit(() => create(job), { oneStatement: true }),
 
     // One savepoint for the whole batch: any failure rolls every job of it back.
     createJobs: (jobs) => commit(() => jobs.map(create)),
@@ -304,18 +308,24 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     claimJob: (id, options) => commit(() => claim(id, options)),
 
     renewLease: (id, attempt, leaseMs) =>
-      commit(() => {
-        const now = clock.now();
-        const row = sql.renew.get({ id, attempt, now, lease: now + leaseMs }) as { cancel_requested: number } | undefined;
-        if (!row) throw new LeaseLostError(id, attempt);
-        return { cancelRequested: row.cancel_requested === 1 };
-      }),
+      commit(
+        () => {
+          const now = clock.now();
+          const row = sql.renew.get({ id, attempt, now, lease: now + leaseMs }) as { cancel_requested: number } | undefined;
+          if (!row) throw new LeaseLostError(id, attempt);
+          return { cancelRequested: row.cancel_requested === 1 };
+        },
+        { oneStatement: true },
+      ),
 
     recordProgress: (id, attempt, progress) =>
-      commit(() => {
-        const changes = sql.progress.run({ id, attempt, now: clock.now(), ...progress }).changes;
-        if (changes === 0) throw new LeaseLostError(id, attempt);
-      }),
+      commit(
+        () => {
+          const changes = sql.progress.run({ id, attempt, now: clock.now(), ...progress }).changes;
+          if (changes === 0) throw new LeaseLostError(id, attempt);
+        },
+        { oneStatement: true },
+      ),
 
     appendLog: (id, attempt, message) =>
       commit(() => {
@@ -372,7 +382,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       }),
 
     abandonJob: (id, error) =>
-      commit(() => sql.abandon.run({ id, now: clock.now(), error: JSON.stringify(error), message: error.message }).changes === 1),
+      commit(() => sql.abandon.run({ id, now: clock.now(), error: JSON.stringify(error), message: error.message }).changes === 1, { oneStatement: true }),
 
     ping: () => guarded(() => void sql.ping.get()),
 
