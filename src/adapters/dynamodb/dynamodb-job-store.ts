@@ -88,6 +88,7 @@ function mergeLogs(history: readonly LogLine[], handlerLines: { line: LogLine; s
   }
   return merged.concat(history.slice(next));
 }
+
 const listSk = (createdAt: number, id: string) => `${pad(createdAt)}#${id}`;
 
 const toJob = (item: JobItem): Job => ({

@@ -29,9 +29,10 @@ const perDatabase = new WeakMap<SqliteDatabase, GroupCommit>();
 /**
  * Group commit: every write asked for in the same event-loop turn runs in one IMMEDIATE
  * transaction, so one fsync (synchronous=FULL) covers all of them. Each write still runs in a
- * savepoint of its own (or is one statement, which SQLite undoes alone), so one failing write (an
- * idempotency conflict, a lost lease) rolls back alone, and every caller is answered only after the commit — a promise that resolves means the
- * write is durable, exactly as with one transaction per write.
+ * savepoint of its own (or is one statement, which SQLite undoes alone), so one failing write
+ * (an idempotency conflict, a lost lease) rolls back alone, and every caller is answered only
+ * after the commit — a promise that resolves means the write is durable, exactly as with one
+ * transaction per write.
  */
 export function groupCommitFor(db: SqliteDatabase): GroupCommit {
   let commit = perDatabase.get(db);
