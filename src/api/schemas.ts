@@ -25,12 +25,15 @@ export const SubmitJob = z
   .strict()
   .openapi('SubmitJob');
 
+/** An idempotency key: the Idempotency-Key header of POST /v1/jobs, or a batch job's idempotencyKey. */
+export const IdempotencyKey = z.string().min(1).max(255);
+
 export const SubmitJobBatch = z
   .object({
     jobs: z
       .array(
         SubmitJob.extend({
-          idempotencyKey: z.string().min(1).max(255).optional().openapi({ description: 'Per job, like the Idempotency-Key header of POST /v1/jobs' }),
+          idempotencyKey: IdempotencyKey.optional().openapi({ description: 'Per job, like the Idempotency-Key header of POST /v1/jobs' }),
         }).strict(),
       )
       .min(1)

@@ -76,7 +76,7 @@ const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: 'JOB' });
  * in the same millisecond as a transition then follows it).
  */
 function mergeLogs(history: readonly LogLine[], handlerLines: { line: LogLine; seq: number; historyBefore: number }[], counted: boolean): LogLine[] {
-  if (!counted || handlerLines.some((h) => h.historyBefore < 0)) {
+  if (!counted) {
     // Array.prototype.sort is stable: at equal times transitions stay ahead of handler lines.
     return [...history, ...handlerLines.map((h) => h.line)].sort((a, b) => a.at - b.at);
   }
